@@ -1,0 +1,217 @@
+"""Compile a published list revision into the struct-of-arrays form the evaluator runs on.
+
+Every enterprise gets a *policy*: the row of a small measure table holding its production cut,
+reduction fractions and actions for each of the ten warning states (see
+:func:`emission_list.regions.state_code`). Enterprises that share industry, grade and
+guaranteed-supply flag and have no override of their own share a policy, so the table stays
+small (hundreds of rows) whatever the size of the list; an entry with an override gets a policy
+of its own (one plant, one policy).
+
+Enterprises are sorted by region in the tree's preorder, so the enterprises under any region
+form one contiguous slice: ``region_start[i] : region_start[tree.subtree_end[i]]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from emission_list.catalog import Action, Catalog, Measure
+from emission_list.entries import Enterprise, MeasureOverride, resolve_measure
+from emission_list.levels import LIST_POLLUTANTS, Level
+from emission_list.regions import N_STATES, RegionTree, decode_state
+from emission_list.response import apply_response
+from emission_list.revisions import Revision
+
+
+@dataclass(frozen=True)
+class MeasureTable:
+    """Measures by key ``policy * N_STATES + state``.
+
+    ``cut_fractions[key]`` is ``(production_cut, so2, nox, pm, vocs)`` as fractions.
+    """
+
+    cut_fractions: np.ndarray  # (n_policies * N_STATES, 5) float64
+    actions: tuple[tuple[Action, ...], ...]  # by key
+
+    @property
+    def n_policies(self) -> int:
+        return len(self.actions) // N_STATES
+
+
+@dataclass(frozen=True)
+class ListColumns:
+    """A list as columns, in any order (the compiler sorts it).
+
+    ``overrides`` maps a row number to that entry's per-level overrides.
+    """
+
+    enterprise_id: np.ndarray  # (n,) str
+    region: np.ndarray  # (n,) str region ids
+    industry: np.ndarray  # (n,) str
+    grade: np.ndarray  # (n,) str
+    guaranteed_supply: np.ndarray  # (n,) bool
+    baseline: np.ndarray  # (n, 4) float64 [kg/day], columns as LIST_POLLUTANTS
+    overrides: Mapping[int, Mapping[str, MeasureOverride]]
+
+    @classmethod
+    def from_entries(cls, entries: Sequence[Enterprise]) -> ListColumns:
+        def column(name: str, dtype: object = object) -> np.ndarray:
+            return np.array([getattr(e, name) for e in entries], dtype=dtype)
+
+        return cls(
+            enterprise_id=column("enterprise_id", str),
+            region=column("region", str),
+            industry=column("industry", str),
+            grade=column("grade", str),
+            guaranteed_supply=column("guaranteed_supply", bool),
+            baseline=np.array([e.baseline for e in entries], dtype=np.float64).reshape(
+                len(entries), len(LIST_POLLUTANTS)
+            ),
+            overrides={i: e.overrides for i, e in enumerate(entries) if e.overrides},
+        )
+
+
+@dataclass(frozen=True)
+class CompiledList:
+    """A revision compiled for evaluation; rows sorted by region preorder."""
+
+    revision: int
+    tree: RegionTree
+    enterprise_ids: np.ndarray  # (n,) str
+    region: np.ndarray  # (n,) int32 preorder region index, ascending
+    policy_key: np.ndarray  # (n,) int32: policy * N_STATES
+    baseline: np.ndarray  # (n, 4) float64 [kg/day]
+    region_start: np.ndarray  # (R + 1,) int64: region i's own rows are [start[i], start[i+1])
+    region_baseline: np.ndarray  # (R, 4) float64: baseline of each region's whole subtree
+    table: MeasureTable
+
+    def __len__(self) -> int:
+        return len(self.enterprise_ids)
+
+    @cached_property
+    def row_of(self) -> dict[str, int]:
+        """Row of each enterprise id (built on first use)."""
+        return {eid: i for i, eid in enumerate(self.enterprise_ids.tolist())}
+
+    @cached_property
+    def region_counts(self) -> np.ndarray:
+        """Number of enterprises directly in each region."""
+        return np.diff(self.region_start)
+
+    def rows_under(self, region_index: int) -> slice:
+        """Rows of every enterprise in a region's subtree."""
+        end = int(self.tree.subtree_end[region_index])
+        return slice(int(self.region_start[region_index]), int(self.region_start[end]))
+
+
+def _measures_by_state(measure_at: Mapping[Level, Measure]) -> list[Measure]:
+    out = []
+    for code in range(N_STATES):
+        level, response = decode_state(code)
+        out.append(
+            Measure.NONE if level is Level.NONE else apply_response(measure_at[level], response)
+        )
+    return out
+
+
+def _build_table(policies: Sequence[Mapping[Level, Measure]]) -> MeasureTable:
+    cut_fractions = np.zeros((len(policies) * N_STATES, 1 + len(LIST_POLLUTANTS)))
+    actions: list[tuple[Action, ...]] = []
+    for p, measure_at in enumerate(policies):
+        for s, measure in enumerate(_measures_by_state(measure_at)):
+            cut_fractions[p * N_STATES + s] = (measure.production_cut, *measure.fractions)
+            actions.append(tuple(measure.actions))
+    return MeasureTable(cut_fractions=cut_fractions, actions=tuple(actions))
+
+
+_WARNING_LEVELS = (Level.YELLOW, Level.ORANGE, Level.RED)
+
+
+def compile_columns(
+    columns: ListColumns, catalog: Catalog, tree: RegionTree, revision: int = 0
+) -> CompiledList:
+    """Compile a list given as columns.
+
+    Raises
+    ------
+    KeyError
+        When an entry names a region missing from ``tree`` (validate the revision first).
+    """
+    n = len(columns.enterprise_id)
+    region_index = np.array([tree.index[r] for r in columns.region.tolist()], dtype=np.int32)
+    if n:
+        # Group by (industry, grade, supply) with one vectorised pass over string codes.
+        group_label = np.char.add(
+            np.char.add(columns.industry.astype(str), "\x1f"),
+            np.char.add(
+                columns.grade.astype(str), np.where(columns.guaranteed_supply, "\x1fS", "")
+            ),
+        )
+        labels, group = np.unique(group_label, return_inverse=True)
+    else:
+        labels, group = np.array([], dtype=str), np.zeros(0, dtype=np.int64)
+
+    policies: list[Mapping[Level, Measure]] = []
+    for label in labels.tolist():
+        industry, grade, *supply = label.split("\x1f")
+        policies.append(
+            {lvl: catalog.measure(industry, grade, bool(supply), lvl) for lvl in _WARNING_LEVELS}
+        )
+    policy = group.astype(np.int32)
+    for row, overrides in sorted(columns.overrides.items()):
+        entry = Enterprise(
+            enterprise_id=str(columns.enterprise_id[row]),
+            name="",
+            name_en="",
+            region=str(columns.region[row]),
+            industry=str(columns.industry[row]),
+            grade=str(columns.grade[row]),
+            guaranteed_supply=bool(columns.guaranteed_supply[row]),
+            overrides=overrides,
+        )
+        policy[row] = len(policies)
+        policies.append({lvl: resolve_measure(catalog, entry, lvl) for lvl in _WARNING_LEVELS})
+
+    order = np.argsort(region_index, kind="stable")
+    region_sorted = region_index[order]
+    baseline = np.ascontiguousarray(columns.baseline[order], dtype=np.float64)
+    region_start = np.searchsorted(region_sorted, np.arange(len(tree) + 1)).astype(np.int64)
+
+    return CompiledList(
+        revision=revision,
+        tree=tree,
+        enterprise_ids=columns.enterprise_id[order],
+        region=region_sorted,
+        policy_key=(policy[order] * N_STATES).astype(np.int32),
+        baseline=baseline,
+        region_start=region_start,
+        region_baseline=subtree_totals(tree, region_sums(baseline, region_start)),
+        table=_build_table(policies),
+    )
+
+
+def compile_revision(revision: Revision, catalog: Catalog, tree: RegionTree) -> CompiledList:
+    """Compile a list revision (its entries and number)."""
+    columns = ListColumns.from_entries(revision.entries)
+    return compile_columns(columns, catalog, tree, revision=revision.number)
+
+
+def region_sums(values: np.ndarray, region_start: np.ndarray) -> np.ndarray:
+    """Sum rows of ``values`` (sorted by region) over each region's own rows."""
+    counts = np.diff(region_start)
+    out = np.zeros((len(counts), *values.shape[1:]))
+    nonempty = counts > 0
+    if nonempty.any():
+        out[nonempty] = np.add.reduceat(values, region_start[:-1][nonempty], axis=0)
+    return out
+
+
+def subtree_totals(tree: RegionTree, direct: np.ndarray) -> np.ndarray:
+    """Sum per-region values over each region's subtree (preorder prefix sums)."""
+    prefix = np.zeros((len(tree) + 1, *direct.shape[1:]))
+    np.cumsum(direct, axis=0, out=prefix[1:])
+    return prefix[tree.subtree_end] - prefix[: len(tree)]

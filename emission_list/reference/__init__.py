@@ -1,0 +1,1 @@
+"""Plain scalar reference implementations, for tests and benchmarks."""
