@@ -26,7 +26,7 @@ def _replay(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="haze",
-        description="Haze Response: heavy-pollution-weather emergency response for a district bureau.",
+        description="Haze Response: heavy-pollution emergency response for a district bureau.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
