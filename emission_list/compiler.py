@@ -189,7 +189,7 @@ def compile_columns(
         policy_key=(policy[order] * N_STATES).astype(np.int32),
         baseline=baseline,
         region_start=region_start,
-        region_baseline=subtree_totals(tree, region_sums(baseline, region_start)),
+        region_baseline=tree.subtree_sums(region_sums(baseline, region_start)),
         table=_build_table(policies),
     )
 
@@ -208,10 +208,3 @@ def region_sums(values: np.ndarray, region_start: np.ndarray) -> np.ndarray:
     if nonempty.any():
         out[nonempty] = np.add.reduceat(values, region_start[:-1][nonempty], axis=0)
     return out
-
-
-def subtree_totals(tree: RegionTree, direct: np.ndarray) -> np.ndarray:
-    """Sum per-region values over each region's subtree (preorder prefix sums)."""
-    prefix = np.zeros((len(tree) + 1, *direct.shape[1:]))
-    np.cumsum(direct, axis=0, out=prefix[1:])
-    return prefix[tree.subtree_end] - prefix[: len(tree)]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from emission_list.catalog import Action
-from emission_list.compiler import CompiledList, region_sums, subtree_totals
+from emission_list.compiler import CompiledList, region_sums
 from emission_list.levels import LIST_POLLUTANTS, Level, Response
 from emission_list.regions import STATE_LEVEL, decode_state
 from emission_list.response import MinimumReductions, default_minimum_reductions
@@ -139,12 +139,10 @@ class Evaluator:
     def region_report(self) -> RegionReport:
         """Required reductions of every region's subtree against baseline and minimums."""
         tree = self.compiled.tree
-        required = subtree_totals(tree, self._region_required)
+        required = tree.subtree_sums(self._region_required)
         level, response_rank = _level_and_rank(self.region_state)
         minimum = self.compiled.region_baseline * self._min_ratio[level, response_rank]
         shortfall = np.maximum(minimum - required, 0.0)
-        # Sums of floats: a shortfall below a gram a day is rounding, not a shortfall.
-        shortfall[shortfall < 1e-3] = 0.0
         return RegionReport(
             state=self.region_state.copy(),
             baseline=self.compiled.region_baseline,

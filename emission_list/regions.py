@@ -131,6 +131,17 @@ class RegionTree:
             effective[nodes] = np.maximum(effective[nodes], effective[self.parent[nodes]])
         return effective
 
+    def subtree_sums(self, direct: np.ndarray) -> np.ndarray:
+        """Sum per-region values (preorder, any trailing shape) over each region's subtree.
+
+        Children are added into parents one depth at a time, deepest first, so no total is
+        the difference of two large sums.
+        """
+        totals = np.array(direct, dtype=np.float64, copy=True)
+        for nodes in reversed(self._by_depth[1:]):
+            np.add.at(totals, self.parent[nodes], totals[nodes])
+        return totals
+
     def ancestors(self, region_id: str) -> list[str]:
         """Ancestors of a region, nearest first, excluding the region itself."""
         out = []
