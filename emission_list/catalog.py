@@ -32,8 +32,7 @@ References
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -42,42 +41,33 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from emission_list.i18n import Text, is_bilingual
+from emission_list.catalog_load import (
+    GRADES,
+    GUARANTEED_SUPPLY,
+    LEVEL_KEYS,
+    CatalogError,
+    Industry,
+    IndustryRules,
+    LibraryAction,
+    parse_catalog,
+)
+from emission_list.frozen import FrozenDict
+from emission_list.i18n import Text
 from emission_list.levels import LIST_POLLUTANTS, WARNING_LEVELS, Level
 
-#: Performance grades, best first ("leading" = 绩效引领性, "other" = non-key industry).
-GRADES: tuple[str, ...] = ("A+", "A", "leading", "B", "B-", "C", "D", "other")
-#: Key of the guaranteed-supply (保障类) row of the production-cut table.
-GUARANTEED_SUPPLY = "guaranteed_supply"
-#: Level keys of the catalog, in the order of ``WARNING_LEVELS``.
-LEVEL_KEYS: tuple[str, ...] = tuple(level.label for level in WARNING_LEVELS)
-
-
-class FrozenDict(dict):
-    """A read-only, hashable dict (JSON-serialisable like any dict)."""
-
-    def _readonly(self, *args: object, **kwargs: object) -> None:
-        raise TypeError(f"{type(self).__name__} is read-only")
-
-    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _readonly
-    __ior__ = _readonly  # type: ignore[assignment]
-
-    def __hash__(self) -> int:  # type: ignore[override]
-        return hash(frozenset(self.items()))
-
-    def __reduce__(self) -> tuple[type, tuple[dict]]:
-        return type(self), (dict(self),)
-
-    def __repr__(self) -> str:
-        return f"FrozenDict({dict.__repr__(self)})"
-
-
-class CatalogError(ValueError):
-    """A catalog that cannot be used; ``problems`` lists every problem found."""
-
-    def __init__(self, problems: Iterable[str]) -> None:
-        self.problems = tuple(problems)
-        super().__init__("; ".join(self.problems))
+__all__ = [
+    "GRADES",
+    "GUARANTEED_SUPPLY",
+    "LEVEL_KEYS",
+    "Action",
+    "Catalog",
+    "CatalogError",
+    "FrozenDict",
+    "Industry",
+    "Measure",
+    "MeasureTables",
+    "default_catalog",
+]
 
 
 @dataclass(frozen=True)
@@ -138,21 +128,6 @@ Measure.NONE = Measure(0.0, (0.0, 0.0, 0.0, 0.0), ())
 
 
 @dataclass(frozen=True)
-class Industry:
-    """An industry of the catalog and the grades it uses (best first)."""
-
-    code: str
-    name: Text
-    key_industry: bool
-    grades: tuple[str, ...]
-    lowest_grade: str
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "name", FrozenDict(self.name))
-        object.__setattr__(self, "grades", tuple(self.grades))
-
-
-@dataclass(frozen=True)
 class MeasureTables:
     """Every catalog measure's numbers as arrays, for vectorised lookups.
 
@@ -187,23 +162,6 @@ def _lookup(codes: Any, vocabulary: Sequence[str]) -> np.ndarray:
     return np.where(ok, found, -1)
 
 
-@dataclass(frozen=True)
-class _LibraryAction:
-    text: Mapping[str, str]
-    pollutants: tuple[str, ...]
-    stop: Mapping[str, str] | None
-
-
-@dataclass(frozen=True)
-class _Rules:
-    cut: Mapping[str, tuple[float, float, float]]
-    factor: tuple[float, ...]
-    floor: tuple[tuple[float, ...], ...]  # [level][pollutant]
-    emission: tuple[tuple[str, ...], ...]  # [level]
-    production: tuple[tuple[str, ...], ...]
-    extras: Mapping[str, tuple[tuple[str, ...], ...]]  # grade -> [level]
-
-
 def _percent(cut: float) -> str:
     return f"{round(cut * 100, 1):g}"
 
@@ -221,8 +179,8 @@ class Catalog:
         grades: Sequence[str],
         grade_names: Mapping[str, Text],
         guaranteed_supply_name: Text,
-        actions: Mapping[str, _LibraryAction],
-        rules: Mapping[str, _Rules],
+        actions: Mapping[str, LibraryAction],
+        rules: Mapping[str, IndustryRules],
         stop_action: str,
         source: Mapping[str, Any],
     ) -> None:
@@ -353,7 +311,7 @@ class Catalog:
         """The catalog's data, as loaded (a fresh copy)."""
         return json.loads(self._source)
 
-    def _industry_rules(self, industry: str) -> _Rules:
+    def _industry_rules(self, industry: str) -> IndustryRules:
         try:
             return self._rules[industry]
         except KeyError:
@@ -379,7 +337,7 @@ class Catalog:
             Listing every problem: unknown grades or action codes, texts not in both languages,
             cuts or fractions outside 0..1, a lowest grade the industry does not use, ...
         """
-        return cls(**_parse(data))
+        return cls(**parse_catalog(data))
 
 
 @cache
@@ -387,147 +345,3 @@ def default_catalog() -> Catalog:
     """The shipped illustrative catalog (``emission_list/data/catalog.json``), loaded once."""
     raw = resources.files("emission_list").joinpath("data/catalog.json").read_text("utf-8")
     return Catalog.from_dict(json.loads(raw))
-
-
-def _finite_unit(value: object) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and 0 <= value <= 1
-    )
-
-
-def _check_bilingual(value: object, where: str, problems: list[str]) -> None:
-    if not is_bilingual(value):
-        problems.append(f"{where}: needs a non-empty text in zh-CN and en")
-
-
-def _unit_triple(value: object, where: str, problems: list[str]) -> tuple[float, float, float]:
-    if isinstance(value, Sequence) and len(value) == 3 and all(_finite_unit(v) for v in value):
-        return tuple(float(v) for v in value)  # type: ignore[return-value]
-    problems.append(f"{where}: needs 3 numbers in 0..1 (yellow, orange, red)")
-    return (0.0, 0.0, 0.0)
-
-
-def _by_level(value: object, where: str, known: Mapping[str, object], problems: list[str]):
-    value = value or {}
-    if not isinstance(value, Mapping) or set(value) - set(LEVEL_KEYS):
-        problems.append(f"{where}: keys must be among {LEVEL_KEYS}")
-        return ((),) * len(LEVEL_KEYS)
-    out = []
-    for key in LEVEL_KEYS:
-        codes = tuple(value.get(key, ()))
-        problems.extend(f"{where}.{key}: unknown action {c!r}" for c in codes if c not in known)
-        out.append(codes)
-    return tuple(out)
-
-
-def _parse(data: Mapping[str, Any]) -> dict[str, Any]:
-    problems: list[str] = []
-    if tuple(data.get("levels", LEVEL_KEYS)) != LEVEL_KEYS:
-        problems.append(f"levels: must be {list(LEVEL_KEYS)}")
-    grades = tuple(data.get("grades", GRADES))
-    if len(set(grades)) != len(grades) or not grades:
-        problems.append("grades: must be a non-empty list of distinct codes")
-    rank = {g: i for i, g in enumerate(grades)}
-    grade_names = dict(data.get("grade_names", {}))
-    for g in grades:
-        _check_bilingual(grade_names.get(g), f"grade_names.{g}", problems)
-    gs_name = data.get("guaranteed_supply_name")
-    _check_bilingual(gs_name, "guaranteed_supply_name", problems)
-
-    def cut_table(raw: object, where: str) -> dict[str, tuple[float, float, float]]:
-        raw = raw or {}
-        out = {}
-        for key, row in dict(raw).items():
-            if key != GUARANTEED_SUPPLY and key not in rank:
-                problems.append(f"{where}: unknown grade {key!r}")
-            out[key] = _unit_triple(row, f"{where}.{key}", problems)
-        return out
-
-    cut = cut_table(data.get("production_cut"), "production_cut")
-    missing = [key for key in (*grades, GUARANTEED_SUPPLY) if key not in cut]
-    problems.extend(f"production_cut: missing row {key!r}" for key in missing)
-
-    actions: dict[str, _LibraryAction] = {}
-    for code, raw in dict(data.get("actions", {})).items():
-        text = {k: raw.get(k) for k in ("zh-CN", "en")}
-        _check_bilingual(text, f"actions.{code}", problems)
-        stop = raw.get("stop")
-        if stop is not None:
-            _check_bilingual(stop, f"actions.{code}.stop", problems)
-        pollutants = tuple(raw.get("pollutants", ()))
-        if not pollutants or set(pollutants) - set(LIST_POLLUTANTS):
-            problems.append(f"actions.{code}.pollutants: a non-empty subset of {LIST_POLLUTANTS}")
-        actions[code] = _LibraryAction(FrozenDict(text), pollutants, stop and FrozenDict(stop))
-    stop_action = data.get("stop_action", "plant_stop")
-    if stop_action not in actions:
-        problems.append(f"stop_action: unknown action {stop_action!r}")
-
-    def fraction_rules(raw: object, base: tuple[tuple[float, ...], tuple[tuple[float, ...], ...]]):
-        raw = dict(raw or {})
-        factor, floor = list(base[0]), [list(row) for row in base[1]]
-        for p, value in dict(raw.get("factor", {})).items():
-            if p not in LIST_POLLUTANTS or not isinstance(value, int | float) or value < 0:
-                problems.append(f"factor.{p}: a list pollutant and a number >= 0")
-                continue
-            factor[LIST_POLLUTANTS.index(p)] = float(value)
-        for p, row in dict(raw.get("floor", {})).items():
-            if p not in LIST_POLLUTANTS:
-                problems.append(f"floor.{p}: not a list pollutant")
-                continue
-            for i, v in enumerate(_unit_triple(row, f"floor.{p}", problems)):
-                floor[i][LIST_POLLUTANTS.index(p)] = v
-        return tuple(factor), tuple(tuple(row) for row in floor)
-
-    no_fractions = ((1.0,) * len(LIST_POLLUTANTS), ((0.0,) * len(LIST_POLLUTANTS),) * 3)
-    default_fractions = fraction_rules(data.get("fractions"), no_fractions)
-
-    industries: dict[str, Industry] = {}
-    rules: dict[str, _Rules] = {}
-    for code, raw in dict(data.get("industries", {})).items():
-        where = f"industries.{code}"
-        _check_bilingual(raw.get("name"), f"{where}.name", problems)
-        own = tuple(raw.get("grades", ()))
-        if not own or set(own) - set(rank):
-            problems.append(f"{where}.grades: a non-empty list of catalog grades")
-        lowest = raw.get("lowest_grade")
-        if lowest not in own:
-            problems.append(f"{where}.lowest_grade: {lowest!r} is not one of its grades")
-        extras = {}
-        for grade, by_level in dict(raw.get("grade_actions", {})).items():
-            if grade not in rank:
-                problems.append(f"{where}.grade_actions: unknown grade {grade!r}")
-                continue
-            extras[grade] = _by_level(by_level, f"{where}.grade_actions.{grade}", actions, problems)
-        factor, floor = fraction_rules(raw.get("fractions"), default_fractions)
-        industries[code] = Industry(
-            code, dict(raw.get("name") or {}), bool(raw.get("key_industry", True)), own, lowest
-        )
-        rules[code] = _Rules(
-            cut={**cut, **cut_table(raw.get("production_cut"), f"{where}.production_cut")},
-            factor=factor,
-            floor=floor,
-            emission=_by_level(
-                raw.get("emission_actions"), f"{where}.emission_actions", actions, problems
-            ),
-            production=_by_level(
-                raw.get("production_actions"), f"{where}.production_actions", actions, problems
-            ),
-            extras=extras,
-        )
-    if not industries:
-        problems.append("industries: at least one")
-    if problems:
-        raise CatalogError(problems)
-    return {
-        "industries": industries,
-        "grades": grades,
-        "grade_names": {g: FrozenDict(grade_names[g]) for g in grades},
-        "guaranteed_supply_name": FrozenDict(gs_name),
-        "actions": actions,
-        "rules": rules,
-        "stop_action": stop_action,
-        "source": data,
-    }
