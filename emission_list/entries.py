@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from emission_list.catalog import Action, Catalog, FrozenDict, Measure
+from emission_list.catalog import Action, Catalog, Measure
+from emission_list.frozen import FrozenDict
 from emission_list.levels import LIST_POLLUTANTS, Level
 
 #: Levels an override may be written for (keys of :attr:`Enterprise.overrides`).
