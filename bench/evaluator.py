@@ -7,7 +7,7 @@ Measures, in one run on one synthetic list:
 - ``full_s``: median time of a full evaluation (every enterprise and every region total);
 - ``floor_s``: median time of copying, with ``np.copyto`` into preallocated arrays, exactly the
   bytes a full evaluation reads (policy keys, baselines, region counts and states) and writes
-  (states, keys, cut and fractions, reductions, region totals) — a memory-copy floor;
+  (states, keys, production cuts, reductions, region totals) — a memory-copy floor;
 - ``ratio_to_floor`` = full_s / floor_s (goal <= 3);
 - ``scalar_s_scaled``: the scalar reference (:mod:`emission_list.reference.evaluator`) timed on
   a sample of enterprises and scaled to the whole list; ``speedup_vs_scalar`` (goal >= 100);
@@ -59,7 +59,7 @@ def _copy_floor(evaluator: Evaluator, repeats: int) -> tuple[float, int]:
         evaluator.region_state,
         evaluator.state,
         evaluator.key,
-        evaluator._cut_fractions,
+        evaluator.production_cut,
         evaluator.reductions,
         evaluator._region_required,
     ]

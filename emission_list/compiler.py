@@ -29,12 +29,11 @@ from emission_list.revisions import Revision
 
 @dataclass(frozen=True)
 class MeasureTable:
-    """Measures by key ``policy * N_STATES + state``.
+    """Measures by key ``policy * N_STATES + state``: production cut and the reduction
+    fraction of each list pollutant (so2, nox, pm, vocs), both as fractions, and the actions."""
 
-    ``cut_fractions[key]`` is ``(production_cut, so2, nox, pm, vocs)`` as fractions.
-    """
-
-    cut_fractions: np.ndarray  # (n_policies * N_STATES, 5) float64
+    cut: np.ndarray  # (n_policies * N_STATES,) float64
+    fractions: np.ndarray  # (n_policies * N_STATES, 4) float64
     actions: tuple[tuple[Action, ...], ...]  # by key
 
     @property
@@ -119,13 +118,15 @@ def _measures_by_state(measure_at: Mapping[Level, Measure]) -> list[Measure]:
 
 
 def _build_table(policies: Sequence[Mapping[Level, Measure]]) -> MeasureTable:
-    cut_fractions = np.zeros((len(policies) * N_STATES, 1 + len(LIST_POLLUTANTS)))
+    cut = np.zeros(len(policies) * N_STATES)
+    fractions = np.zeros((len(policies) * N_STATES, len(LIST_POLLUTANTS)))
     actions: list[tuple[Action, ...]] = []
     for p, measure_at in enumerate(policies):
         for s, measure in enumerate(_measures_by_state(measure_at)):
-            cut_fractions[p * N_STATES + s] = (measure.production_cut, *measure.fractions)
+            cut[p * N_STATES + s] = measure.production_cut
+            fractions[p * N_STATES + s] = measure.fractions
             actions.append(tuple(measure.actions))
-    return MeasureTable(cut_fractions=cut_fractions, actions=tuple(actions))
+    return MeasureTable(cut=cut, fractions=fractions, actions=tuple(actions))
 
 
 _WARNING_LEVELS = (Level.YELLOW, Level.ORANGE, Level.RED)

@@ -78,15 +78,10 @@ class Evaluator:
         self.region_state = np.zeros(n_regions, dtype=np.int8)
         self.state = np.zeros(n, dtype=np.int8)
         self.key = np.zeros(n, dtype=np.int32)
-        self._cut_fractions = np.zeros((n, 1 + _N_POLLUTANTS))
+        self.production_cut = np.zeros(n)
         self.reductions = np.zeros((n, _N_POLLUTANTS))
         self._region_required = np.zeros((n_regions, _N_POLLUTANTS))
         self.evaluate(self.own_states)
-
-    @property
-    def production_cut(self) -> np.ndarray:
-        """Production cut of every row, as a fraction."""
-        return self._cut_fractions[:, 0]
 
     @property
     def level(self) -> np.ndarray:
@@ -132,9 +127,12 @@ class Evaluator:
         state[...] = np.repeat(region_state, counts)
         key = self.key[rows]
         np.add(self.compiled.policy_key[rows], state, out=key)
-        cut_fractions = self._cut_fractions[rows]
-        np.take(self.compiled.table.cut_fractions, key, axis=0, out=cut_fractions, mode="clip")
-        np.multiply(self.compiled.baseline[rows], cut_fractions[:, 1:], out=self.reductions[rows])
+        table = self.compiled.table
+        # mode="clip" lets numpy gather straight into the output (keys are always in range).
+        np.take(table.cut, key, out=self.production_cut[rows], mode="clip")
+        reductions = self.reductions[rows]
+        np.take(table.fractions, key, axis=0, out=reductions, mode="clip")
+        np.multiply(reductions, self.compiled.baseline[rows], out=reductions)
 
     def region_report(self) -> RegionReport:
         """Required reductions of every region's subtree against baseline and minimums."""
@@ -158,7 +156,7 @@ class Evaluator:
             enterprise_id=str(self.compiled.enterprise_ids[row]),
             level=level,
             response=response,
-            production_cut=float(self._cut_fractions[row, 0]),
+            production_cut=float(self.production_cut[row]),
             reductions=dict(zip(LIST_POLLUTANTS, self.reductions[row].tolist(), strict=True)),
             actions=self.compiled.table.actions[int(self.key[row])],
         )
