@@ -25,12 +25,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import statistics
 import time
-from collections.abc import Callable
 
 import numpy as np
 
+from bench.timing import median_time
 from emission_list.aqi import COLUMNS, POLLUTANTS, AqiTable, evaluate_columns
 from emission_list.breakpoints import get_table
 from emission_list.reference import aqi as reference
@@ -42,15 +41,6 @@ BEYOND_FRACTION = 0.005
 #: Share of rows drawn in each AQI category I..VI.
 CATEGORY_WEIGHTS = (0.22, 0.33, 0.2, 0.12, 0.08, 0.05)
 _CATEGORY_EDGES = (0, 50, 100, 150, 200, 300, 500)
-
-
-def _median_time(run: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def synthetic_readings(rows: int, seed: int) -> dict[str, np.ndarray]:
@@ -96,7 +86,7 @@ def _copy_floor(columns: dict[str, np.ndarray], result: AqiTable, repeats: int):
         for s, t in zip(sources, targets, strict=True):
             np.copyto(t, s)
 
-    seconds = _median_time(copy_all, repeats)
+    seconds = median_time(copy_all, repeats)
     return seconds, sum(a.nbytes for a in inputs), sum(a.nbytes for a in outputs)
 
 
@@ -125,7 +115,7 @@ def _scalar(columns: dict[str, np.ndarray], result: AqiTable, sample: int, seed:
 def run(readings: int, repeats: int, seed: int, scalar_sample: int) -> dict[str, object]:
     columns = synthetic_readings(readings, seed)
     result = evaluate_columns(columns, EDITION)  # warm up: tables and lookup tables built
-    kernel_s = _median_time(lambda: evaluate_columns(columns, EDITION), repeats)
+    kernel_s = median_time(lambda: evaluate_columns(columns, EDITION), repeats)
     floor_s, in_bytes, out_bytes = _copy_floor(columns, result, repeats)
     per_row, sampled, agrees = _scalar(columns, result, scalar_sample, seed)
     scalar_scaled = per_row * readings

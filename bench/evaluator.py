@@ -23,10 +23,10 @@ import argparse
 import json
 import statistics
 import time
-from collections.abc import Callable
 
 import numpy as np
 
+from bench.timing import median_time
 from emission_list.catalog import default_catalog
 from emission_list.compiler import compile_columns
 from emission_list.evaluator import Evaluator
@@ -37,15 +37,6 @@ from emission_list.synthetic import synthetic_list
 
 RATIO_GOAL = 3.0
 SPEEDUP_GOAL = 100.0
-
-
-def _median_time(run: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _copy_floor(evaluator: Evaluator, repeats: int) -> tuple[float, int]:
@@ -72,7 +63,7 @@ def _copy_floor(evaluator: Evaluator, repeats: int) -> tuple[float, int]:
         for s, t in zip(sources, targets, strict=True):
             np.copyto(t, s)
 
-    return _median_time(copy_all, repeats), sum(s.nbytes for s in sources)
+    return median_time(copy_all, repeats), sum(s.nbytes for s in sources)
 
 
 def _random_states(tree_len: int, region_ids: list[int], rng: np.random.Generator) -> np.ndarray:
@@ -138,10 +129,10 @@ def run(enterprises: int, repeats: int, seed: int, scalar_sample: int) -> dict[s
     own = _random_states(len(tree), districts.tolist(), rng)
     evaluator = Evaluator(compiled)
     evaluator.evaluate(own)  # warm up: page in every buffer
-    full_s = _median_time(lambda: evaluator.evaluate(own), repeats)
+    full_s = median_time(lambda: evaluator.evaluate(own), repeats)
     floor_s, floor_bytes = _copy_floor(evaluator, repeats)
     evaluator.region_report()
-    report_s = _median_time(evaluator.region_report, repeats)
+    report_s = median_time(evaluator.region_report, repeats)
 
     scalar_per = _scalar_sample_time(synthetic, catalog, tree, own, scalar_sample, seed)
     scalar_scaled = scalar_per * len(compiled)
@@ -153,7 +144,7 @@ def run(enterprises: int, repeats: int, seed: int, scalar_sample: int) -> dict[s
         for region in (city, int(districts[len(districts) // 2]), int(leaves[len(leaves) // 3]))
     ]
     unchanged = evaluator.own_states.copy()
-    overhead_s = _median_time(lambda: evaluator.update(unchanged), repeats)
+    overhead_s = median_time(lambda: evaluator.update(unchanged), repeats)
     ratio = full_s / floor_s
     speedup = scalar_scaled / full_s
     return {

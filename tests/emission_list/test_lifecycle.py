@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from small_regions import SMALL_REGIONS
 
 from emission_list.i18n import is_bilingual, text
 from emission_list.levels import Level, Response
@@ -347,16 +348,7 @@ def test_a_proposal_whose_episode_ended_expires_unsigned():
 
 # ----------------------------------------------------------------- region tree reach
 
-TREE = RegionTree(
-    [
-        ("150000", None),
-        ("150200", "150000"),
-        ("150203", "150200"),
-        ("150203001", "150203"),
-        ("150203002", "150203"),
-        ("150100", "150000"),
-    ]
-)
+TREE = RegionTree(SMALL_REGIONS)
 
 
 def _codes(codes):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from small_regions import SMALL_REGIONS
 
 from emission_list.i18n import is_bilingual
 from emission_list.levels import Driver, Level, Response
@@ -255,16 +256,7 @@ def test_bad_rules_are_refused(change, message):
 
 
 def test_rule_book_inherits_through_ancestors():
-    tree = RegionTree(
-        [
-            ("150000", None),
-            ("150200", "150000"),
-            ("150203", "150200"),
-            ("150203001", "150203"),
-            ("150203002", "150203"),
-            ("150100", "150000"),
-        ]
-    )
+    tree = RegionTree(SMALL_REGIONS)
     book = RuleBook.from_assignments({"150200": "baotou-example"})
     city = shipped_rule_sets()["baotou-example"]
     for region in ("150200", "150203", "150203001", "150203002"):
