@@ -9,7 +9,13 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 stamp="$VENV/.haze-installed${EXTRAS:+-$EXTRAS}"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".${EXTRAS:+[$EXTRAS]}"
+  echo "Installing haze-response${EXTRAS:+[$EXTRAS]} into $VENV (log: $VENV/install.log) ..." >&2
+  if ! { "$VENV/bin/python" -m pip install --disable-pip-version-check --upgrade pip &&
+    "$VENV/bin/python" -m pip install --disable-pip-version-check -e ".${EXTRAS:+[$EXTRAS]}"; } \
+    >"$VENV/install.log" 2>&1; then
+    tail -n 30 "$VENV/install.log" >&2
+    echo "Install failed; the whole log is in $VENV/install.log" >&2
+    exit 1
+  fi
   touch "$stamp"
 fi
