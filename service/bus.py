@@ -1,0 +1,101 @@
+"""The event bus between the API and the consumers.
+
+Two transports share one interface, so the consumers' code is the same in both modes:
+
+- :class:`InProcessBus` (the embedded default, ``HAZE_KAFKA_BOOTSTRAP`` empty): ``publish``
+  hands the batch to the topic's handler in the same process and returns only once the handler
+  has finished (its database transaction committed). An acknowledged record is therefore
+  stored; a handler failure reaches the caller, who answers with an error instead of 202.
+- The Kafka bus (``consumers/kafka_bus.py``, next issue): ``publish`` returns once the broker
+  acknowledged (acks=all); consumers take batches with ``getmany`` and call the same handlers.
+
+Records of one topic are handled one batch at a time, in publish order, like one partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Record:
+    """One message on a topic: the unit both transports carry."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    partition: int = 0
+    offset: int = -1
+    timestamp_ms: int = 0
+
+
+Handler = Callable[[Sequence[Record]], Awaitable[None]]
+
+
+class BusUnavailableError(RuntimeError):
+    """The bus cannot take records now (no consumer, broker down or too slow): retry later."""
+
+    def __init__(self, message: str, retry_after_s: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class EventBus(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def publish(self, topic: str, items: Sequence[tuple[bytes | None, bytes]]) -> None:
+        """Publish ``(key, value)`` pairs; returns once they are durable."""
+        ...
+
+    def subscribe(self, topic: str, handler: Handler) -> None: ...
+
+
+class InProcessBus:
+    """Synchronous hand-off to in-process handlers, one batch at a time per topic."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._offsets: dict[str, int] = {}
+        self._running = False
+
+    async def start(self) -> None:
+        self._running = True
+
+    async def stop(self) -> None:
+        self._running = False
+
+    def subscribe(self, topic: str, handler: Handler) -> None:
+        if topic in self._handlers:
+            raise ValueError(f"topic {topic!r} already has a handler")
+        self._handlers[topic] = handler
+        self._locks[topic] = asyncio.Lock()
+        self._offsets.setdefault(topic, 0)
+
+    def offset(self, topic: str) -> int:
+        """Number of records handled on ``topic`` so far."""
+        return self._offsets.get(topic, 0)
+
+    async def publish(self, topic: str, items: Sequence[tuple[bytes | None, bytes]]) -> None:
+        if not self._running:
+            raise BusUnavailableError("the event bus is not running")
+        handler = self._handlers.get(topic)
+        if handler is None:
+            raise BusUnavailableError(f"no consumer handles {topic!r} in this process")
+        if not items:
+            return
+        async with self._locks[topic]:
+            first = self._offsets[topic]
+            now_ms = int(time.time() * 1000)
+            records = [
+                Record(topic, key, value, 0, first + i, now_ms)
+                for i, (key, value) in enumerate(items)
+            ]
+            await handler(records)
+            self._offsets[topic] = first + len(records)
