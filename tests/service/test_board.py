@@ -1,0 +1,69 @@
+"""The action board: answers, ETags and the ids it reports changed."""
+
+import datetime as dt
+
+from emission_list.catalog import default_catalog
+from emission_list.levels import Level, Response
+from emission_list.lifecycle import RegionAlertState, apply_manual
+from emission_list.samples import kundulun_list, kundulun_region_tree
+from service.services.board import ActionBoard
+
+TZ = dt.timezone(dt.timedelta(hours=8))
+AT = dt.datetime(2026, 12, 5, 9, 0, tzinfo=TZ)
+REASON = {"zh-CN": "测试", "en": "test"}
+
+
+def board() -> ActionBoard:
+    return ActionBoard(kundulun_list(), kundulun_region_tree(), default_catalog())
+
+
+def manual(region: str, level: Level, at: dt.datetime = AT) -> dict[str, RegionAlertState]:
+    state, _ = apply_manual(RegionAlertState(region=region), level, Response.FULL, REASON, at)
+    return {region: state}
+
+
+def test_without_warning_nobody_cuts_and_etags_are_stable():
+    b = board()
+    some = kundulun_list().entries[0].enterprise_id
+    answer = b.answer(some)
+    assert answer.actions.level is Level.NONE and answer.alert is None
+    assert sum(answer.actions.reductions.values()) == 0
+    assert b.etag(some) == answer.etag == board().etag(some)
+    assert b.answer("91150203MA0000000X") is None and b.etag("nope") is None
+
+
+def test_a_city_warning_changes_every_enterprise_below_it_and_their_etags():
+    b = board()
+    ids = [e.enterprise_id for e in kundulun_list().entries]
+    before = {i: b.etag(i) for i in ids}
+    changed = b.apply_alerts(manual("150200", Level.ORANGE), AT)
+    assert sorted(changed) == sorted(ids)
+    assert all(b.etag(i) != before[i] for i in ids)
+    answer = b.answer(ids[0])
+    assert answer.actions.level is Level.ORANGE and answer.alert.region == "150200"
+    # Same alerts again: nothing changes.
+    assert b.apply_alerts(manual("150200", Level.ORANGE), AT) == []
+
+
+def test_a_new_alert_end_changes_the_etag_without_changing_the_level():
+    b = board()
+    one = manual("150203", Level.YELLOW)
+    b.apply_alerts(one, AT)
+    some = kundulun_list().entries[0].enterprise_id
+    first = b.etag(some)
+    later = AT + dt.timedelta(hours=1)
+    again, _ = apply_manual(one["150203"], Level.YELLOW, Response.FULL, REASON, later)
+    changed = b.apply_alerts({"150203": again}, later)
+    assert some in changed and b.etag(some) != first
+    assert b.answer(some).actions.level is Level.YELLOW
+
+
+def test_lifting_reports_the_enterprises_and_returns_to_no_cut():
+    b = board()
+    states = manual("150203", Level.RED)
+    b.apply_alerts(states, AT)
+    lifted, _ = apply_manual(states["150203"], Level.NONE, None, REASON, AT)
+    changed = b.apply_alerts({"150203": lifted}, AT + dt.timedelta(minutes=1))
+    assert len(changed) == len(kundulun_list().entries)
+    some = kundulun_list().entries[0].enterprise_id
+    assert b.answer(some).actions.level is Level.NONE
