@@ -1,0 +1,42 @@
+import datetime as dt
+import json
+
+import numpy as np
+
+from consumers.codec import decode_readings, encode_reading
+from service.bus import Record
+from service.schemas.readings import CheckedReading
+
+
+def reading(station="1502A01", hour=6, **values):
+    at = dt.datetime(2026, 12, 5, hour, tzinfo=dt.UTC)
+    full = dict.fromkeys(("pm25", "pm10", "so2", "no2", "o3", "co")) | values
+    return CheckedReading(station_id=station, observed_at=at, values=full, flags=[])
+
+
+def test_round_trip_into_columns_with_missing_as_nan():
+    items = [encode_reading(reading(pm25=80.0, co=1.2)), encode_reading(reading("X", 7, o3=20))]
+    records = [Record("haze.readings", k, v, offset=i) for i, (k, v) in enumerate(items)]
+    batch, bad = decode_readings(records)
+    assert bad == [] and len(batch) == 2 and items[0][0] == b"1502A01"
+    assert batch.station_id == ["1502A01", "X"]
+    assert batch.observed_at.tolist() == [dt.datetime(2026, 12, 5, 6), dt.datetime(2026, 12, 5, 7)]
+    assert batch.column("pm25")[0] == 80.0 and np.isnan(batch.column("pm25")[1])
+    assert batch.column("co")[0] == 1.2 and batch.column("o3")[1] == 20.0
+    assert [r.offset for r in batch.records] == [0, 1]
+
+
+def test_poison_records_are_returned_with_a_reason_and_the_rest_decoded():
+    good = encode_reading(reading(pm25=1.0))[1]
+    values = [
+        b"not json",
+        json.dumps({"s": "A", "t": "2026-12-05T06:00:00+08:00", "v": [1] * 6}).encode(),
+        json.dumps({"s": "A", "t": "2026-12-05T06:00:00Z", "v": [1, 2]}).encode(),
+        json.dumps({"s": "A", "t": "yesterday Z", "v": [1] * 6}).encode(),
+        good,
+    ]
+    records = [Record("haze.readings", None, v, offset=i) for i, v in enumerate(values)]
+    batch, bad = decode_readings(records)
+    assert [r.offset for r, _ in bad] == [0, 1, 2, 3]
+    assert all(reason.startswith("undecodable reading") for _, reason in bad)
+    assert len(batch) == 1 and batch.records[0].offset == 4
