@@ -1,0 +1,65 @@
+"""The async engine and session maker, built once by the app's lifespan or the command.
+
+SQLite (the embedded default) gets foreign keys, WAL (readers do not block the writer), a
+busy timeout instead of an immediate "database is locked", and ``synchronous=NORMAL``, which
+WAL makes safe against corruption. PostgreSQL gets a bounded pool that checks connections
+before use. Nothing here connects: the first query does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from service.settings import Settings
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: A URL naming no driver gets the async one the project ships.
+_ASYNC_DRIVERS = {"postgresql": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
+_SQLITE_PRAGMAS = (
+    "PRAGMA foreign_keys=ON",
+    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+    "PRAGMA synchronous=NORMAL",
+)
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    """An :class:`AsyncEngine` for ``settings.database_url`` (creating a SQLite file's folder).
+
+    ``postgresql://`` and ``sqlite://`` URLs get the asyncpg and aiosqlite drivers.
+    """
+    url = make_url(settings.database_url)
+    url = url.set(drivername=_ASYNC_DRIVERS.get(url.drivername, url.drivername))
+    options: dict[str, Any] = {"echo": settings.database_echo}
+    if url.get_backend_name() != "sqlite":
+        options.update(pool_size=10, max_overflow=10, pool_pre_ping=True, pool_recycle=1800)
+        return _create_async_engine(url, **options)
+
+    in_memory = url.database in (None, "", ":memory:")
+    if in_memory:  # one shared connection, or every session would see its own empty database
+        options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)  # type: ignore[arg-type]
+    engine = _create_async_engine(url, **options)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    return engine
+
+
+def make_session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep their objects readable after commit (no lazy reload in async code)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
