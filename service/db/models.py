@@ -192,6 +192,17 @@ class AlertEvent(Base):
     reason: Mapped[dict[str, Any]] = mapped_column(JSONType)
 
 
+class AlertState(Base):
+    """A region's alert-lifecycle state (:func:`service.alert_codec.state_to_dict`), so the
+    lifecycle continues after a restart: alert in force, proposal, downgrade streak."""
+
+    __tablename__ = "alert_states"
+
+    region: Mapped[str] = mapped_column(ForeignKey("regions.region_id"), primary_key=True)
+    state: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    updated_at: Mapped[dt.datetime]
+
+
 class ListRevision(Base):
     """A numbered snapshot of the emission-reduction list (:class:`Revision`)."""
 
