@@ -1,0 +1,64 @@
+"""The readings handler on SQLite and PostgreSQL: stored once, AQI computed, poison set aside."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from consumers.codec import encode_reading
+from consumers.readings import ReadingsHandler
+from emission_list.samples import kundulun_episode, kundulun_regions, kundulun_stations
+from service.bus import Record
+from service.db.engine import make_session_maker
+from service.db.models import AqiResult, Reading
+from service.repositories import regions, stations
+from service.schemas.readings import CheckedReading
+
+
+def records_of(rows) -> list[Record]:
+    out = []
+    for i, row in enumerate(rows):
+        at = dt.datetime.fromisoformat(row["observed_at"])
+        values = {p: row[p] for p in ("pm25", "pm10", "so2", "no2", "o3", "co")}
+        reading = CheckedReading(
+            station_id=row["station_id"], observed_at=at, values=values, flags=[]
+        )
+        key, value = encode_reading(reading)
+        out.append(Record("haze.readings", key, value, offset=i))
+    return out
+
+
+async def test_a_day_of_sample_readings_is_stored_once_with_its_hourly_aqi(engine: AsyncEngine):
+    maker = make_session_maker(engine)
+    async with maker() as session:
+        await regions.put_many(session, kundulun_regions())
+        await stations.put_many(session, kundulun_stations())
+        await session.commit()
+    dead: list = []
+
+    async def dead_letter(items):
+        dead.extend(items)
+
+    handler = ReadingsHandler(maker, dead_letter)
+    rows = [
+        r for r in kundulun_episode().readings.rows() if r["observed_at"].startswith("2026-12-06")
+    ]
+    records = records_of(rows)
+    poison = [Record("haze.readings", None, b"{oops", offset=10_000)]
+    unknown = records_of([rows[0] | {"station_id": "NOPE"}])
+    result = await handler.handle(records + poison + unknown)
+    assert result.stored == len(rows) and result.dead_lettered == 2
+    assert [reason.split(":")[0] for _, reason in dead] == [
+        "undecodable reading",
+        "unknown station 'NOPE'",
+    ]
+
+    again = await handler.handle(records)  # a replay stores nothing twice
+    assert again.stored == len(rows)
+    async with maker() as session:
+        assert await session.scalar(select(func.count()).select_from(Reading)) == len(rows)
+        assert await session.scalar(select(func.count()).select_from(AqiResult)) == len(rows)
+        worst = await session.scalar(select(func.max(AqiResult.aqi)))
+    assert worst > 200  # 6 December is a heavily polluted day in the sample episode
