@@ -23,6 +23,18 @@ def _replay(args: argparse.Namespace) -> int:
     return replay.main(language=args.lang, width=args.width)
 
 
+def _list_import(args: argparse.Namespace) -> int:
+    from service import list_commands
+
+    return list_commands.run_import(args.file, args.author)
+
+
+def _list_export(args: argparse.Namespace) -> int:
+    from service import list_commands
+
+    return list_commands.run_export(args.revision, args.output)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="haze",
@@ -49,6 +61,20 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--lang", choices=["zh-CN", "en"], default="en", help="language of texts")
     replay.add_argument("--width", type=int, default=100, help="line width of the timeline")
     replay.set_defaults(func=_replay)
+
+    list_cmd = commands.add_parser("list", help="import or export the emission-reduction list")
+    list_commands = list_cmd.add_subparsers(dest="list_command", required=True, metavar="ACTION")
+    importer = list_commands.add_parser(
+        "import",
+        help="read a CSV or XLSX file into a new draft revision, reporting every bad row",
+    )
+    importer.add_argument("file", metavar="FILE")
+    importer.add_argument("--author", default="cli", help="recorded as the draft's author")
+    importer.set_defaults(func=_list_import)
+    exporter = list_commands.add_parser("export", help="write a revision as CSV")
+    exporter.add_argument("--revision", type=int, help="revision number (default: published)")
+    exporter.add_argument("-o", "--output", help="file to write (default: stdout)")
+    exporter.set_defaults(func=_list_export)
     return parser
 
 
