@@ -67,3 +67,19 @@ def test_lifting_reports_the_enterprises_and_returns_to_no_cut():
     assert len(changed) == len(kundulun_list().entries)
     some = kundulun_list().entries[0].enterprise_id
     assert b.answer(some).actions.level is Level.NONE
+
+
+def test_the_api_answer_carries_level_alert_measures_and_validity_in_both_languages():
+    from service.schemas.actions import EnterpriseActionsOut
+
+    b = board()
+    b.apply_alerts(manual("150203", Level.ORANGE), AT)
+    entry = next(e for e in kundulun_list().entries if e.industry == "steel")
+    answer = b.answer(entry.enterprise_id)
+    zh = EnterpriseActionsOut.of(answer, "zh-CN")
+    en = EnterpriseActionsOut.of(answer, "en")
+    assert zh.level == en.level == "orange" and zh.alert.region == "150203"
+    assert zh.valid_from == AT and zh.valid_until > AT and zh.list_revision == 1
+    assert en.reductions_kg_per_day["so2"] == round(answer.actions.reductions["so2"], 3) > 0
+    assert [a.code for a in zh.actions] == [a.code for a in en.actions] != []
+    assert zh.actions[0].text != en.actions[0].text and zh.alert.reason == "测试"
