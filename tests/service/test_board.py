@@ -2,6 +2,8 @@
 
 import datetime as dt
 
+import pytest
+
 from emission_list.catalog import default_catalog
 from emission_list.levels import Level, Response
 from emission_list.lifecycle import RegionAlertState, apply_manual
@@ -83,3 +85,18 @@ def test_the_api_answer_carries_level_alert_measures_and_validity_in_both_langua
     assert en.reductions_kg_per_day["so2"] == round(answer.actions.reductions["so2"], 3) > 0
     assert [a.code for a in zh.actions] == [a.code for a in en.actions] != []
     assert zh.actions[0].text != en.actions[0].text and zh.alert.reason == "测试"
+
+
+def test_reductions_of_the_district_meet_the_minimum_at_every_level():
+    from service.schemas.reductions import RegionReductionsOut
+
+    for level, ratio in ((Level.YELLOW, 0.1), (Level.ORANGE, 0.2), (Level.RED, 0.3)):
+        b = board()
+        b.apply_alerts(manual("150203", level), AT)
+        out = RegionReductionsOut.of(b, "150203")
+        assert out.level == level.label and out.response == "full"
+        for p in ("so2", "nox", "pm", "vocs"):
+            assert out.minimum[p] == pytest.approx(out.baseline[p] * ratio, abs=0.01)
+            assert out.required[p] >= out.minimum[p] and out.shortfall[p] == 0
+    calm = RegionReductionsOut.of(board(), "150203")
+    assert calm.level == "none" and sum(calm.required.values()) == 0
