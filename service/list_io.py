@@ -1,7 +1,7 @@
 """Reading and writing the emission-reduction list as CSV or XLSX.
 
 Columns: ``enterprise_id, name, name_en, region, industry, grade, guaranteed_supply,
-baseline_so2, baseline_nox, baseline_pm, baseline_vocs, contact, overrides`` (``overrides``
+baseline_so2, baseline_nox, baseline_pm, baseline_vocs, overrides, contact`` (``overrides``
 is the per-level override as JSON, empty for none). A file read yields every entry it could
 read and, by line, every problem of every row (the header is line 1): a row that cannot be
 read at all, and every bad field found by the list's validation, so an operator fixes the
@@ -19,22 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from emission_list.catalog import Catalog
-from emission_list.entries import Enterprise
+from emission_list.entries import ENTRY_FIELDS, Enterprise
 from emission_list.i18n import pick
 from emission_list.levels import LIST_POLLUTANTS
 from emission_list.validation import validate_entries
 
-COLUMNS: tuple[str, ...] = (
-    "enterprise_id",
-    "name",
-    "name_en",
-    "region",
-    "industry",
-    "grade",
-    "guaranteed_supply",
-    *(f"baseline_{p}" for p in LIST_POLLUTANTS),
-    "contact",
-    "overrides",
+#: The entry's fields in their stable order, with the baseline spread over one column per
+#: pollutant.
+COLUMNS: tuple[str, ...] = tuple(
+    column
+    for name in ENTRY_FIELDS
+    for column in ([f"baseline_{p}" for p in LIST_POLLUTANTS] if name == "baseline" else [name])
 )
 
 
