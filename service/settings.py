@@ -36,6 +36,12 @@ class Settings(BaseSettings):
         600, ge=0, description="Readings stamped further in the future are rejected."
     )
     database_echo: bool = False
+    token_cache_s: float = Field(
+        5.0, ge=0, description="Seconds a checked token is trusted without a database read."
+    )
+    refresh_interval_s: float = Field(
+        30.0, gt=0, description="How often alerts that start or end with time are applied."
+    )
 
     @field_validator("admin_token")
     @classmethod

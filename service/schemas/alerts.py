@@ -7,10 +7,12 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from emission_list.alerts import Alert
+from emission_list.alerts import Alert, AlertEvent
 from emission_list.i18n import Text, pick
 from emission_list.levels import Driver
-from emission_list.warnings import Forecast, ForecastDay
+from emission_list.warnings import Decision, Forecast, ForecastDay
+from service.repositories.alerts import StoredEvent
+from service.services.warnings import Outcome
 
 LevelName = Literal["none", "yellow", "orange", "red"]
 ResponseName = Literal["full", "o3", "advisory"]
@@ -95,6 +97,68 @@ class DecisionOut(BaseModel):
     )
     alert: AlertOut | None = Field(description="The region's alert after the decision.")
     enterprises_changed: int = Field(description="Enterprises whose required actions changed.")
+    duplicate: bool = Field(False, description="This forecast was already applied: no change.")
+
+    @classmethod
+    def of(cls, outcome: Outcome, decision: Decision, language: str) -> DecisionOut:
+        alert = outcome.state.current
+        return cls(
+            region=outcome.region,
+            level=decision.level.label,
+            response=None if decision.response is None else str(decision.response),
+            rule_id=decision.rule_id,
+            days=list(decision.days),
+            reason=pick(decision.reason, language),
+            events=[event_summary(e, language) for e in outcome.events],
+            alert=None if alert is None else AlertOut.of(alert, language),
+            enterprises_changed=len(outcome.changed_enterprises),
+            duplicate=outcome.duplicate,
+        )
+
+
+def event_summary(event: AlertEvent, language: str) -> dict[str, str]:
+    return {"kind": event.kind, "at": event.at.isoformat(), "reason": pick(event.reason, language)}
+
+
+class ChangeOut(BaseModel):
+    """What an operator's warning did."""
+
+    region: str
+    events: list[dict[str, str]]
+    alert: AlertOut | None
+    enterprises_changed: int
+
+    @classmethod
+    def of(cls, outcome: Outcome, language: str) -> ChangeOut:
+        alert = outcome.state.current
+        return cls(
+            region=outcome.region,
+            events=[event_summary(e, language) for e in outcome.events],
+            alert=None if alert is None else AlertOut.of(alert, language),
+            enterprises_changed=len(outcome.changed_enterprises),
+        )
+
+
+class EventOut(BaseModel):
+    """One entry of a region's alert history."""
+
+    kind: str
+    region: str
+    at: dt.datetime
+    previous_level: str
+    reason: str
+    alert: AlertOut | None
+
+    @classmethod
+    def of(cls, event: StoredEvent, language: str) -> EventOut:
+        return cls(
+            kind=event.kind,
+            region=event.region,
+            at=event.at,
+            previous_level=event.previous_level,
+            reason=pick(event.reason, language),
+            alert=None if event.alert is None else AlertOut.of(event.alert, language),
+        )
 
 
 class ManualAlertIn(BaseModel):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from emission_list.levels import LIST_POLLUTANTS
 from emission_list.regions import decode_state
 from service.schemas.alerts import LevelName, ResponseName
+from service.schemas.lists import by_pollutant
 from service.services.board import ActionBoard
 
 
@@ -28,10 +28,6 @@ class RegionReductionsOut(BaseModel):
         report = board.evaluator.region_report()
         i = board.tree.index[region]
         level, response = decode_state(int(report.state[i]))
-
-        def by_pollutant(values) -> dict[str, float]:
-            return {p: round(float(v), 3) for p, v in zip(LIST_POLLUTANTS, values, strict=True)}
-
         return cls(
             region=region,
             level=level.label,

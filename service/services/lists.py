@@ -102,8 +102,7 @@ async def publish(
                 "is now published; start a new draft from it",
             ),
         )
-    leaves = [r for r, leaf in zip(tree.ids, tree.is_leaf.tolist(), strict=True) if leaf]
-    errors = validate_revision(draft, catalog, leaves, regions=tree.ids)
+    errors = validate_revision(draft, catalog, tree.leaves, regions=tree.ids)
     if errors:
         raise RevisionError(
             "revision.invalid",

@@ -35,6 +35,7 @@ class StationAqi:
     daily_iaqi: dict[str, float | None]
     daily_window_end: dt.datetime | None
     daily_missing: list[str]
+    daily_edition: str = ""
 
 
 async def station_aqi(session: AsyncSession, station_id: str) -> StationAqi:
@@ -56,9 +57,8 @@ async def station_aqi(session: AsyncSession, station_id: str) -> StationAqi:
     }
     columns["o3_8h"] = averages.o3_daily_max_8h(hourly["o3"])
     last_day = (end - dt.timedelta(seconds=1)).astimezone(_LOCAL).date()
-    table = evaluate_columns(
-        {k: np.atleast_1d(v) for k, v in columns.items()}, edition_for(last_day)
-    )
+    edition = edition_for(last_day)
+    table = evaluate_columns({k: np.atleast_1d(v) for k, v in columns.items()}, edition)
     aqi = table.aqi[0]
     iaqi = {
         p: (None if np.isnan(v) else float(v))
@@ -73,4 +73,5 @@ async def station_aqi(session: AsyncSession, station_id: str) -> StationAqi:
         daily_iaqi=iaqi,
         daily_window_end=end,
         daily_missing=[p for p, m in zip(POLLUTANTS, table.missing[0].tolist(), strict=True) if m],
+        daily_edition=edition,
     )

@@ -46,7 +46,7 @@ class WarningService:
     rules: RuleBook
     tree: RegionTree
     lifecycle: Mapping[str, LifecycleSettings] = field(default_factory=dict)
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def settings_for(self, region: str) -> LifecycleSettings:
         for candidate in (region, *self.tree.ancestors(region)):
@@ -60,7 +60,7 @@ class WarningService:
         """Apply a region's forecast; a forecast already stored changes nothing."""
         if forecast.region not in self.tree:
             raise KeyError(forecast.region)
-        async with self._lock:
+        async with self.lock:
             states = await alerts.load_states(session)
             state = states.get(forecast.region, RegionAlertState(region=forecast.region))
             if not await forecasts.add(session, forecast):
@@ -89,7 +89,7 @@ class WarningService:
         """An operator issues, changes or lifts (``Level.NONE``) a region's warning at once."""
         if region not in self.tree:
             raise KeyError(region)
-        async with self._lock:
+        async with self.lock:
             states = await alerts.load_states(session)
             state = states.get(region, RegionAlertState(region=region))
             state, events = apply_manual(

@@ -1,0 +1,89 @@
+"""The forecasts consumer: each forecast record through the warning service, committed.
+
+A record's value is the JSON of :class:`service.schemas.alerts.ForecastIn`. A record that
+does not decode or names an unknown region goes to the dead-letter sink; a forecast already
+stored changes nothing (redelivery is harmless). The outcome of each forecast is kept for a
+while by ``(region, issued_at)`` so that the in-process ``POST /forecasts`` can answer with
+what was decided.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from emission_list.warnings import Forecast
+from service.bus import Record
+from service.schemas.alerts import ForecastIn
+from service.services.board import ActionBoard
+from service.services.warnings import Outcome, WarningService
+
+DeadLetter = Callable[[Sequence[tuple[Record, str]]], Awaitable[None]]
+OutcomeKey = tuple[str, dt.datetime]
+KEPT_OUTCOMES = 1024
+
+
+def encode_forecast(forecast: ForecastIn) -> tuple[bytes, bytes]:
+    """``(key, value)`` of a forecast record, keyed by region."""
+    return forecast.region.encode(), forecast.model_dump_json().encode()
+
+
+def decode_forecast(record: Record) -> Forecast:
+    return ForecastIn.model_validate_json(record.value).to_domain()
+
+
+class ForecastsHandler:
+    """Handles batches of ``haze.forecasts`` records, one forecast at a time, in order."""
+
+    def __init__(
+        self,
+        session_maker: async_sessionmaker[AsyncSession],
+        warnings: Callable[[], WarningService],
+        board: Callable[[], ActionBoard],
+        dead_letter: DeadLetter,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self._session_maker = session_maker
+        self._warnings = warnings
+        self._board = board
+        self._dead_letter = dead_letter
+        self._clock = clock
+        self._outcomes: OrderedDict[OutcomeKey, Outcome] = OrderedDict()
+
+    async def __call__(self, records: Sequence[Record]) -> None:
+        await self.handle(records)
+
+    def outcome(self, region: str, issued_at: dt.datetime) -> Outcome | None:
+        return self._outcomes.get((region, issued_at))
+
+    async def handle(self, records: Sequence[Record]) -> list[Outcome]:
+        outcomes, bad = [], []
+        for record in records:
+            try:
+                forecast = decode_forecast(record)
+            except ValidationError as exc:
+                bad.append((record, f"undecodable forecast: {exc.errors()[0]['msg']}"))
+                continue
+            warnings = self._warnings()
+            if forecast.region not in warnings.tree:
+                bad.append((record, f"unknown region {forecast.region!r}"))
+                continue
+            async with self._session_maker() as session:
+                outcome = await warnings.on_forecast(
+                    session, forecast, self._board(), self._clock()
+                )
+                await session.commit()
+            self._remember((forecast.region, forecast.issued_at), outcome)
+            outcomes.append(outcome)
+        if bad:
+            await self._dead_letter(bad)
+        return outcomes
+
+    def _remember(self, key: OutcomeKey, outcome: Outcome) -> None:
+        self._outcomes[key] = outcome
+        while len(self._outcomes) > KEPT_OUTCOMES:
+            self._outcomes.popitem(last=False)

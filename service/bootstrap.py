@@ -1,0 +1,34 @@
+"""First start of a service: migrate, load the sample into an empty database, and make sure
+an operator can get in (a token created and its secret returned once)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from service.db.engine import create_engine, make_session_maker
+from service.db.migrate import migrate
+from service.repositories import tokens
+from service.security import create_token
+from service.services.seed import seed_sample
+from service.settings import Settings
+
+
+@dataclass(frozen=True)
+class Prepared:
+    seeded: bool
+    operator_token: str | None  # the secret of a new operator token; None when one existed
+
+
+async def prepare(settings: Settings, *, sample: bool = True) -> Prepared:
+    engine = create_engine(settings)
+    try:
+        await migrate(engine)
+        async with make_session_maker(engine)() as session:
+            seeded = await seed_sample(session) if sample else False
+            secret = None
+            if not await tokens.any_usable(session, "operator"):
+                _, secret = await create_token(session, "operator", label="first operator")
+            await session.commit()
+        return Prepared(seeded, secret)
+    finally:
+        await engine.dispose()

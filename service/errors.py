@@ -1,0 +1,172 @@
+"""One error hierarchy, one JSON shape: ``{"error": {"code", "message", "details"}}``.
+
+Services raise :class:`HazeError` (or the domain's :class:`RevisionError`, mapped here by
+code); FastAPI's own validation and routing errors and the bus's
+:class:`~service.bus.BusUnavailableError` are turned into the same shape. ``code`` is
+stable and machine-readable; ``message`` is in the caller's language (``Accept-Language`` or
+``?lang=``, else the configured default), and ``messages`` carries both languages.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from emission_list.i18n import Text, pick, text
+from emission_list.revisions import RevisionError
+from service.bus import BusUnavailableError
+from service.language import request_language
+
+log = logging.getLogger("haze.api")
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(examples=["revision.published"])
+    message: str = Field(examples=["Revision 1 is published and cannot change; start a new draft"])
+    messages: dict[str, str] = Field(description="The message in zh-CN and en.")
+    details: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class ErrorOut(BaseModel):
+    """The body of every error answer."""
+
+    error: ErrorBody
+
+
+class HazeError(Exception):
+    """An API refusal with a status, a stable code and a bilingual message."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: Text,
+        details: Sequence[Mapping[str, Any]] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {message['en']}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = [dict(d) for d in details]
+        self.headers = dict(headers or {})
+
+
+def not_found(code: str, zh: str, en: str) -> HazeError:
+    return HazeError(404, code, text(zh, en))
+
+
+def forbidden(zh: str, en: str) -> HazeError:
+    return HazeError(403, "auth.forbidden", text(zh, en))
+
+
+#: HTTP status of each domain refusal code of the list service.
+REVISION_STATUS = {
+    "revision.unknown": 404,
+    "entry.unknown": 404,
+    "region.unknown": 404,
+    "revision.published": 409,
+    "revision.stale": 409,
+    "revision.number": 409,
+    "duplicate_id": 409,
+    "revision.invalid": 422,
+}
+
+
+def error_response(
+    request: Request,
+    status: int,
+    code: str,
+    message: Text,
+    details: Sequence[Mapping[str, Any]] = (),
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    language = request_language(request)
+    body = ErrorOut(
+        error=ErrorBody(
+            code=code,
+            message=pick(message, language),
+            messages=dict(message),
+            details=[dict(d) for d in details],
+        )
+    )
+    return JSONResponse(body.model_dump(), status_code=status, headers=dict(headers or {}))
+
+
+_HTTP_CODES: dict[int, tuple[str, Text]] = {
+    404: ("not_found", text("没有这个地址", "No such path")),
+    405: ("method_not_allowed", text("此地址不支持该方法", "Method not allowed on this path")),
+    413: ("body.too_large", text("请求体过大", "Request body too large")),
+}
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [
+        {
+            "loc": [str(part) for part in e.get("loc", ())],
+            "type": e.get("type", ""),
+            "message": e.get("msg", ""),
+        }
+        for e in exc.errors()
+    ]
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that give every error the one JSON shape."""
+
+    @app.exception_handler(HazeError)
+    async def _haze(request: Request, exc: HazeError) -> JSONResponse:
+        return error_response(request, exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+    @app.exception_handler(RevisionError)
+    async def _revision(request: Request, exc: RevisionError) -> JSONResponse:
+        details = [e.to_dict() for e in exc.errors]
+        status = REVISION_STATUS.get(exc.code, 409)
+        return error_response(request, status, exc.code, exc.message, details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        message = text("请求内容不符合要求", "The request is not valid")
+        return error_response(request, 422, "request.invalid", message, _validation_details(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, message = _HTTP_CODES.get(
+            exc.status_code, ("http.error", text("请求失败", "Request failed"))
+        )
+        return error_response(request, exc.status_code, code, message, (), exc.headers)
+
+    @app.exception_handler(BusUnavailableError)
+    async def _bus(request: Request, exc: BusUnavailableError) -> JSONResponse:
+        message = text(
+            "事件总线暂不可用，数据未被接收，请稍后重试", "Nothing was accepted: " + str(exc)
+        )
+        headers = {"Retry-After": str(exc.retry_after_s)}
+        return error_response(request, 503, "bus.unavailable", message, (), headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        message = text(
+            "服务内部错误，请联系值班人员", "Internal error; the on-call engineer was told"
+        )
+        return error_response(request, 500, "internal", message)
+
+
+#: OpenAPI description of the error answers every endpoint can give.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in {
+        401: "No valid bearer token (`auth.missing`, `auth.invalid`).",
+        403: "The token's role may not do this (`auth.forbidden`).",
+        413: "The body is larger than the configured limit (`body.too_large`).",
+        422: "The request does not validate (`request.invalid`); every problem in `details`.",
+    }.items()
+}

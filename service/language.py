@@ -1,0 +1,48 @@
+"""The language of a request's texts: ``?lang=``, else ``Accept-Language``, else the default.
+
+Only Simplified Chinese (``zh-CN``) and English (``en``) exist; any ``zh`` tag means
+``zh-CN``, any ``en`` tag ``en``; the first supported tag of ``Accept-Language`` wins (quality
+values are honoured by order of preference).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+LANGUAGES = ("zh-CN", "en")
+
+
+def _supported(tag: str) -> str | None:
+    tag = tag.strip().lower()
+    if tag.startswith("zh"):
+        return "zh-CN"
+    if tag.startswith("en"):
+        return "en"
+    return None
+
+
+def parse_accept_language(header: str) -> str | None:
+    """The preferred supported language of an ``Accept-Language`` header, or None."""
+    ranked = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        language = _supported(tag)
+        if language is not None and quality > 0:
+            ranked.append((-quality, position, language))
+    return min(ranked)[2] if ranked else None
+
+
+def request_language(request: Request) -> str:
+    chosen = _supported(request.query_params.get("lang", ""))
+    if chosen is None:
+        chosen = parse_accept_language(request.headers.get("accept-language", ""))
+    if chosen is None:
+        settings = getattr(request.app.state, "settings", None)
+        chosen = settings.default_language if settings is not None else "zh-CN"
+    return chosen

@@ -1,0 +1,81 @@
+"""Prometheus metrics of one service process, in a registry of its own (one per app)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+if TYPE_CHECKING:
+    from service.runtime import Runtime
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "haze_http_requests",
+            "HTTP requests by route template, method and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "haze_http_request_seconds",
+            "HTTP request handling time.",
+            ["route"],
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5),
+            registry=self.registry,
+        )
+        self.board_revision = Gauge(
+            "haze_list_revision", "Published list revision on the board.", registry=self.registry
+        )
+        self.board_enterprises = Gauge(
+            "haze_list_enterprises", "Enterprises on the board.", registry=self.registry
+        )
+        self.dead_letters = Gauge(
+            "haze_dead_letters", "Records dead-lettered by this process.", registry=self.registry
+        )
+
+
+def render(runtime: Runtime) -> tuple[bytes, str]:
+    metrics = runtime.metrics
+    if runtime.current is not None:
+        metrics.board_revision.set(runtime.current.board.revision)
+        metrics.board_enterprises.set(len(runtime.current.board.evaluator.compiled))
+    metrics.dead_letters.set(runtime.dead_lettered)
+    return generate_latest(metrics.registry), CONTENT_TYPE_LATEST
+
+
+class MetricsMiddleware:
+    """Counts and times every HTTP request by its route template (pure ASGI, cheap)."""
+
+    def __init__(self, app: Any, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = [500]
+
+        async def send_status(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.requests.labels(scope["method"], route, str(status[0])).inc()
+            self.metrics.latency.labels(route).observe(time.perf_counter() - started)

@@ -1,0 +1,54 @@
+"""Bearer tokens: only the SHA-256 of each secret is stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.models import Token
+from service.repositories import utcnow
+
+
+async def add(session: AsyncSession, token: Token) -> Token:
+    session.add(token)
+    await session.flush()
+    return token
+
+
+async def by_hash(session: AsyncSession, token_hash: str) -> Token | None:
+    """The token with this hash (one indexed read), whatever its state."""
+    statement = select(Token).where(Token.token_hash == token_hash)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def list_all(session: AsyncSession, *, include_revoked: bool = False) -> Sequence[Token]:
+    statement = select(Token).order_by(Token.created_at, Token.id)
+    if not include_revoked:
+        statement = statement.where(Token.revoked_at.is_(None))
+    return (await session.execute(statement)).scalars().all()
+
+
+async def revoke(session: AsyncSession, token_id: str, at: dt.datetime | None = None) -> bool:
+    """Mark a token revoked; False when there is no such token (revoking twice is fine)."""
+    token = await session.get(Token, token_id)
+    if token is None:
+        return False
+    if token.revoked_at is None:
+        token.revoked_at = at or utcnow()
+        await session.flush()
+    return True
+
+
+async def any_usable(session: AsyncSession, role: str, at: dt.datetime | None = None) -> bool:
+    """Whether some token of ``role`` is neither revoked nor expired."""
+    at = at or utcnow()
+    statement = (
+        select(Token.id)
+        .where(Token.role == role, Token.revoked_at.is_(None))
+        .where((Token.expires_at.is_(None)) | (Token.expires_at > at))
+        .limit(1)
+    )
+    return (await session.execute(statement)).first() is not None

@@ -1,0 +1,1 @@
+"""Thin HTTP routers: parse, check the caller, call one service, answer a schema."""

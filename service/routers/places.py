@@ -1,0 +1,138 @@
+"""``/regions`` and ``/stations``: where the list applies and where readings come from."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from emission_list.aqi_categories import CATEGORIES
+from emission_list.i18n import pick
+from service.deps import LanguageDep, OperatorDep, PrincipalDep, RuntimeDep, SessionDep
+from service.errors import ERROR_RESPONSES, HazeError, not_found
+from service.repositories import audit, regions, stations
+from service.schemas.places import (
+    AqiOut,
+    RegionIn,
+    RegionOut,
+    StationAqiOut,
+    StationIn,
+    StationOut,
+)
+from service.services.station_aqi import station_aqi
+
+router = APIRouter(tags=["places"], responses=ERROR_RESPONSES)
+
+
+def _unknown_region(region_id: str) -> HazeError:
+    return HazeError(
+        422,
+        "region.unknown",
+        {"zh-CN": f"未知区域 {region_id}", "en": f"Unknown region {region_id}"},
+        [{"field": "region", "value": region_id}],
+    )
+
+
+@router.put("/regions/{region_id}", response_model=RegionOut)
+async def put_region(
+    region_id: str,
+    body: RegionIn,
+    operator: OperatorDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    language: LanguageDep,
+    response: Response,
+) -> RegionOut:
+    """Create or rename a region, or move it under another parent (the board is rebuilt)."""
+    if body.parent is not None:
+        if await regions.get(session, body.parent) is None:
+            raise _unknown_region(body.parent)
+        if body.parent == region_id or region_id in runtime.state.tree.ancestors(body.parent):
+            raise HazeError(
+                409,
+                "region.cycle",
+                {
+                    "zh-CN": f"{body.parent} 在 {region_id} 之下，不能作其上级",
+                    "en": f"{body.parent} lies under {region_id} and cannot be its parent",
+                },
+            )
+    region = body.to_domain(region_id)
+    created = await regions.put(session, region)
+    await audit.record(session, operator.token_id, "region.put", f"region/{region_id}")
+    await session.commit()
+    await runtime.rebuild()
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return RegionOut.of(region, language)
+
+
+@router.get("/regions", response_model=list[RegionOut])
+async def get_regions(
+    _: PrincipalDep, session: SessionDep, language: LanguageDep
+) -> list[RegionOut]:
+    return [RegionOut.of(r, language) for r in await regions.list_all(session)]
+
+
+@router.put("/stations/{station_id}", response_model=StationOut)
+async def put_station(
+    station_id: str,
+    body: StationIn,
+    operator: OperatorDep,
+    session: SessionDep,
+    language: LanguageDep,
+    response: Response,
+) -> StationOut:
+    if await regions.get(session, body.region) is None:
+        raise _unknown_region(body.region)
+    station = body.to_domain(station_id)
+    created = await stations.put(session, station)
+    await audit.record(session, operator.token_id, "station.put", f"station/{station_id}")
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return StationOut.of(station, language)
+
+
+@router.get("/stations", response_model=list[StationOut])
+async def get_stations(
+    _: PrincipalDep, session: SessionDep, language: LanguageDep, region: str | None = None
+) -> list[StationOut]:
+    return [StationOut.of(s, language) for s in await stations.list_all(session, region)]
+
+
+def _category_name(number: int, language: str) -> str:
+    return pick(CATEGORIES[number - 1].name, language) if number > 0 else ""
+
+
+@router.get("/stations/{station_id}/aqi", response_model=StationAqiOut)
+async def get_station_aqi(
+    station_id: str, _: PrincipalDep, session: SessionDep, language: LanguageDep
+) -> StationAqiOut:
+    """The latest hourly AQI, and the 24-hour AQI ending then when it is valid."""
+    if await stations.get(session, station_id) is None:
+        raise not_found(
+            "station.unknown", f"未知站点 {station_id}", f"Unknown station {station_id}"
+        )
+    found = await station_aqi(session, station_id)
+    hourly = found.hourly
+    return StationAqiOut(
+        station_id=station_id,
+        hourly=None
+        if hourly is None
+        else AqiOut(
+            observed_at=hourly.observed_at,
+            aqi=hourly.aqi,
+            category=hourly.category,
+            category_name=_category_name(hourly.category, language),
+            primary=[p for p in hourly.primary.split(";") if p],
+            iaqi=hourly.iaqi,
+            edition=hourly.edition,
+        ),
+        daily=None
+        if found.daily_aqi is None or found.daily_window_end is None
+        else AqiOut(
+            observed_at=found.daily_window_end,
+            aqi=found.daily_aqi,
+            category=found.daily_category,
+            category_name=_category_name(found.daily_category, language),
+            primary=[p for p in found.daily_primary.split(";") if p],
+            iaqi=found.daily_iaqi,
+            edition=found.daily_edition,
+        ),
+        daily_missing=found.daily_missing,
+    )

@@ -1,0 +1,142 @@
+"""What one service process holds in memory, built once by the app's lifespan.
+
+The engine and session maker, the event bus with this process's consumers on it, the token
+authenticator, and the *board*: the published list compiled and evaluated against the
+alerts in force, with the region tree and warning service it belongs to. The board is
+rebuilt when the published revision or the region tree changes; in between, forecasts and
+manual warnings update it incrementally and a ticker applies alerts that start or end with
+time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from consumers.forecasts import ForecastsHandler
+from consumers.readings import ReadingsHandler
+from emission_list.catalog import Catalog, default_catalog
+from emission_list.regions import RegionTree
+from emission_list.revisions import Revision
+from emission_list.warning_rules import RuleBook, national_rules
+from service.bus import EventBus, InProcessBus, Record
+from service.db.engine import create_engine, make_session_maker
+from service.metrics import Metrics
+from service.repositories import alerts, audit, lists, regions, utcnow
+from service.security import Authenticator
+from service.services.board import ActionBoard
+from service.services.warnings import WarningService
+from service.settings import Settings
+
+log = logging.getLogger("haze.runtime")
+
+READINGS_TOPIC = "haze.readings"
+FORECASTS_TOPIC = "haze.forecasts"
+
+
+@dataclass
+class Board:
+    """The published list on the alerts in force, with the tree and rules it was built on."""
+
+    board: ActionBoard
+    tree: RegionTree
+    warnings: WarningService
+
+
+def _empty_revision() -> Revision:
+    return Revision(0, None, "published", dt.date(2000, 1, 1), "", "", ())
+
+
+class Runtime:
+    def __init__(self, settings: Settings, *, consumers: bool = True) -> None:
+        self.settings = settings
+        self.consumers = consumers
+        self.engine: AsyncEngine = create_engine(settings)
+        self.session_maker: async_sessionmaker[AsyncSession] = make_session_maker(self.engine)
+        admin = settings.admin_token.get_secret_value() if settings.admin_token else None
+        self.auth = Authenticator(self.session_maker, admin, settings.token_cache_s)
+        self.catalog: Catalog = default_catalog()
+        self.rules = RuleBook(national_rules())
+        self.bus: EventBus = InProcessBus()
+        self.current: Board | None = None
+        self.forecasts = ForecastsHandler(
+            self.session_maker,
+            lambda: self.state.warnings,
+            lambda: self.state.board,
+            self._dead_letter,
+        )
+        self.dead_lettered = 0
+        self.metrics = Metrics()
+        self._ticker: asyncio.Task[None] | None = None
+
+    @property
+    def state(self) -> Board:
+        if self.current is None:
+            raise RuntimeError("the runtime has not started")
+        return self.current
+
+    async def start(self) -> None:
+        await self.rebuild()
+        if self.consumers:
+            self.bus.subscribe(
+                READINGS_TOPIC, ReadingsHandler(self.session_maker, self._dead_letter)
+            )
+            self.bus.subscribe(FORECASTS_TOPIC, self.forecasts)
+        await self.bus.start()
+        self._ticker = asyncio.create_task(self._tick(), name="haze-alert-ticker")
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        await self.bus.stop()
+        await self.engine.dispose()
+
+    async def rebuild(self) -> None:
+        """Compile the published revision on the stored tree and the alerts in force now."""
+        lock = self.current.warnings.lock if self.current else asyncio.Lock()
+        async with lock, self.session_maker() as session:
+            tree = await regions.tree(session)
+            revision = await lists.published(session) or _empty_revision()
+            states = await alerts.load_states(session)
+            board = ActionBoard(revision, tree, self.catalog)
+            board.apply_alerts(states, utcnow())
+            warnings = WarningService(self.rules, tree)
+            self.current = Board(board, tree, warnings)
+        log.info("board built: revision %s, %s enterprises", revision.number, len(revision))
+
+    async def refresh(self) -> list[str]:
+        """Apply alerts that started or ended since the last change; ids whose answer changed."""
+        state = self.state
+        async with state.warnings.lock, self.session_maker() as session:
+            return await state.warnings.refresh(session, state.board, utcnow())
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.refresh_interval_s)
+            try:
+                await self.refresh()
+            except Exception:  # keep ticking through a database outage
+                log.exception("refreshing the alerts in force failed")
+
+    async def _dead_letter(self, items: Sequence[tuple[Record, str]]) -> None:
+        """In-process dead letters go to the audit log, with the reason and the bytes."""
+        self.dead_lettered += len(items)
+        async with self.session_maker() as session:
+            for record, reason in items:
+                details = {
+                    "reason": reason,
+                    "key": None if record.key is None else base64.b64encode(record.key).decode(),
+                    "value": base64.b64encode(record.value).decode(),
+                }
+                await audit.record(session, audit.SYSTEM, "dlq", record.topic, details)
+            await session.commit()
+        log.warning("%d records dead-lettered: %s", len(items), items[0][1])

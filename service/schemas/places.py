@@ -1,0 +1,142 @@
+"""API models of regions and monitoring stations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from emission_list.i18n import Text, text
+from emission_list.samples import GAS_REFERENCE, PARTICLE_ACTUAL, Region, Station
+
+
+def _bilingual(value: object) -> object:
+    """A plain string names the place in both languages."""
+    return text(value, value) if isinstance(value, str) else value
+
+
+class RegionIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": {"zh-CN": "少先路街道", "en": "Shaoxian Road Subdistrict"},
+                    "parent": "150203",
+                    "kind": "subdistrict",
+                }
+            ]
+        },
+    )
+
+    name: Text = Field(description='{"zh-CN": ..., "en": ...}, or one string for both.')
+    parent: str | None = Field(description="The parent region; null for a root.")
+    kind: Literal["province", "city", "district", "subdistrict", "town"] = "subdistrict"
+
+    _name = field_validator("name", mode="before")(_bilingual)
+
+    def to_domain(self, region_id: str) -> Region:
+        return Region(region_id, self.parent, dict(self.name), self.kind)
+
+
+class RegionOut(BaseModel):
+    region_id: str
+    name: str
+    names: dict[str, str]
+    parent: str | None
+    kind: str
+
+    @classmethod
+    def of(cls, region: Region, language: str) -> RegionOut:
+        return cls(
+            region_id=region.region_id,
+            name=region.name.get(language) or region.name.get("zh-CN", ""),
+            names=dict(region.name),
+            parent=region.parent,
+            kind=region.kind,
+        )
+
+
+class StationIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": {"zh-CN": "昆都仑区政府", "en": "Kundulun District Government"},
+                    "lon": 109.82,
+                    "lat": 40.66,
+                    "region": "150203003",
+                    "kind": "national",
+                }
+            ]
+        },
+    )
+
+    name: Text
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    region: str
+    kind: str = Field("national", max_length=32)
+    gas_condition: Literal["reference", "actual"] = GAS_REFERENCE
+    particle_condition: Literal["reference", "actual"] = PARTICLE_ACTUAL
+
+    _name = field_validator("name", mode="before")(_bilingual)
+
+    def to_domain(self, station_id: str) -> Station:
+        return Station(
+            station_id,
+            dict(self.name),
+            self.lon,
+            self.lat,
+            self.region,
+            self.kind,
+            self.gas_condition,
+            self.particle_condition,
+        )
+
+
+class StationOut(BaseModel):
+    station_id: str
+    name: str
+    names: dict[str, str]
+    lon: float
+    lat: float
+    region: str
+    kind: str
+    gas_condition: str
+    particle_condition: str
+
+    @classmethod
+    def of(cls, station: Station, language: str) -> StationOut:
+        return cls(
+            station_id=station.station_id,
+            name=station.name.get(language) or station.name.get("zh-CN", ""),
+            names=dict(station.name),
+            lon=station.lon,
+            lat=station.lat,
+            region=station.region,
+            kind=station.kind,
+            gas_condition=station.gas_condition,
+            particle_condition=station.particle_condition,
+        )
+
+
+class AqiOut(BaseModel):
+    """One AQI: the hour's (1h) or the 24 hours' ending at ``observed_at``."""
+
+    observed_at: dt.datetime
+    aqi: int | None
+    category: int = Field(description="1 (excellent) .. 6 (severe); 0 when there is no AQI.")
+    category_name: str
+    primary: list[str]
+    iaqi: dict[str, float | None]
+    edition: str
+
+
+class StationAqiOut(BaseModel):
+    station_id: str
+    hourly: AqiOut | None
+    daily: AqiOut | None = Field(description="The 24-hour AQI, only when valid (>= 20 hours).")
+    daily_missing: list[str] = Field(description="Pollutants without a valid 24-hour value.")
