@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install Haze Response into .venv and run it on its embedded default.
-# Until the API lands this replays the sample Kundulun winter episode through the domain core.
+# Install Haze Response into .venv and start the service on its embedded default:
+# SQLite under ./.haze, in-process event bus, the sample Kundulun list loaded on first start.
+# Arguments go to `haze serve` (e.g. --port 8080).
 source "$(dirname "$0")/_venv.sh"
-exec "$VENV/bin/haze" replay "$@"
+exec "$VENV/bin/haze" serve "$@"

@@ -18,9 +18,41 @@ def _aqi(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from service import replay
+    if args.offline:
+        from service import replay
 
-    return replay.main(language=args.lang, width=args.width)
+        return replay.main(language=args.lang, width=args.width)
+    import os
+
+    from service import replay_live
+
+    token = args.token or os.environ.get("HAZE_TOKEN", "")
+    if not token:
+        print("haze replay: give --token or set HAZE_TOKEN (an operator token)", file=sys.stderr)
+        return 2
+    url = args.url or f"http://{_settings().host}:{_settings().port}"
+    return replay_live.main(url, token, day=args.day, language=args.lang)
+
+
+def _settings(**overrides: object):
+    from service.settings import Settings
+
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from service.serve import serve
+
+    settings = _settings(host=args.host, port=args.port)
+    return serve(settings, consumers=not args.no_consumers, log_level=args.log_level)
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    from service.serve import create_token_command
+
+    return create_token_command(
+        _settings(), args.role, args.station or [], args.enterprise, args.label, args.expires_at
+    )
 
 
 def _list_import(args: argparse.Namespace) -> int:
@@ -33,6 +65,15 @@ def _list_export(args: argparse.Namespace) -> int:
     from service import list_commands
 
     return list_commands.run_export(args.revision, args.output)
+
+
+def _aware_datetime(value: str):
+    import datetime as dt
+
+    moment = dt.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError("give a UTC offset, e.g. +08:00")
+    return moment
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,11 +94,53 @@ def build_parser() -> argparse.ArgumentParser:
     aqi.add_argument("file", nargs="?", metavar="FILE", help="CSV file (default: stdin)")
     aqi.set_defaults(func=_aqi)
 
+    serve = commands.add_parser(
+        "serve",
+        help="run the service (API and, unless --no-consumers, the consumers)",
+        description="Migrate the database, load the sample list on first start, print a new "
+        "operator token once if none exists, and serve the API.",
+    )
+    serve.add_argument("--host", help="bind address (default HAZE_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default HAZE_PORT or 8000)")
+    serve.add_argument(
+        "--no-consumers", action="store_true", help="API only; consumers run elsewhere"
+    )
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    serve.set_defaults(func=_serve)
+
+    token = commands.add_parser("token", help="manage bearer tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    creator = token_commands.add_parser(
+        "create", help="create a token and print its secret (shown once)"
+    )
+    creator.add_argument("--role", required=True, choices=["operator", "station", "enterprise"])
+    creator.add_argument(
+        "--station", action="append", metavar="ID", help="a station it may post for (repeat)"
+    )
+    creator.add_argument("--enterprise", metavar="ID", help="the enterprise's credit code")
+    creator.add_argument("--label", default="", help="who holds it")
+    creator.add_argument(
+        "--expires-at",
+        type=_aware_datetime,
+        metavar="ISO8601",
+        help="expiry with offset, e.g. 2027-01-01T00:00:00+08:00",
+    )
+    creator.set_defaults(func=_token_create)
+
     replay = commands.add_parser(
         "replay",
-        help="replay the sample Kundulun winter episode through the domain core",
-        description="Replay the sample episode: forecasts, warnings, and what the list must cut.",
+        help="push the sample Kundulun winter episode through the running service",
+        description="Post the sample episode's readings and forecasts to a running service, "
+        "moved in time so that its day --day is today, printing each decision; with "
+        "--offline, replay it through the domain core alone and print the timeline.",
     )
+    replay.add_argument(
+        "episode", nargs="?", default="kundulun", choices=["kundulun"], metavar="EPISODE"
+    )
+    replay.add_argument("--url", help="service URL (default http://HAZE_HOST:HAZE_PORT)")
+    replay.add_argument("--token", help="operator token (default: $HAZE_TOKEN)")
+    replay.add_argument("--day", type=int, default=7, help="episode day that is today (1-14)")
+    replay.add_argument("--offline", action="store_true", help="domain core only, no service")
     replay.add_argument("--lang", choices=["zh-CN", "en"], default="en", help="language of texts")
     replay.add_argument("--width", type=int, default=100, help="line width of the timeline")
     replay.set_defaults(func=_replay)

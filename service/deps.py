@@ -72,7 +72,8 @@ def require(*roles: str) -> Callable[[Principal], Coroutine[Any, Any, Principal]
     async def check(principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
             raise forbidden(
-                f"{principal.role} 角色无权执行此操作", f"Tokens of role {principal.role} may not do this"
+                f"{principal.role} 角色无权执行此操作",
+                f"Tokens of role {principal.role} may not do this",
             )
         return principal
 

@@ -50,6 +50,6 @@ def test_orange_days_cut_more_than_yellow_days(timeline):
 
 
 def test_chinese_timeline_and_cli_entry_point(capsys):
-    assert haze(["replay", "--lang", "zh-CN"]) == 0
+    assert haze(["replay", "--offline", "--lang", "zh-CN"]) == 0
     out = capsys.readouterr().out
     assert "预警事件" in out and "昆都仑区" in out
