@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from emission_list.warnings import Forecast
 from service.bus import Record
@@ -37,17 +38,20 @@ def decode_forecast(record: Record) -> Forecast:
 
 
 class ForecastsHandler:
-    """Handles batches of ``haze.forecasts`` records, one forecast at a time, in order."""
+    """Handles batches of ``haze.forecasts`` records, one forecast at a time, in order.
+
+    ``change()`` gives a session committed on exit (and the board rebuilt on failure).
+    """
 
     def __init__(
         self,
-        session_maker: async_sessionmaker[AsyncSession],
+        change: Callable[[], AbstractAsyncContextManager[AsyncSession]],
         warnings: Callable[[], WarningService],
         board: Callable[[], ActionBoard],
         dead_letter: DeadLetter,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self._session_maker = session_maker
+        self._change = change
         self._warnings = warnings
         self._board = board
         self._dead_letter = dead_letter
@@ -72,11 +76,10 @@ class ForecastsHandler:
             if forecast.region not in warnings.tree:
                 bad.append((record, f"unknown region {forecast.region!r}"))
                 continue
-            async with self._session_maker() as session:
+            async with self._change() as session:
                 outcome = await warnings.on_forecast(
                     session, forecast, self._board(), self._clock()
                 )
-                await session.commit()
             self._remember((forecast.region, forecast.issued_at), outcome)
             outcomes.append(outcome)
         if bad:

@@ -15,7 +15,7 @@ import base64
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -67,7 +67,7 @@ class Runtime:
         self.bus: EventBus = InProcessBus()
         self.current: Board | None = None
         self.forecasts = ForecastsHandler(
-            self.session_maker,
+            self.board_change,
             lambda: self.state.warnings,
             lambda: self.state.board,
             self._dead_letter,
@@ -112,6 +112,19 @@ class Runtime:
             warnings = WarningService(self.rules, tree)
             self.current = Board(board, tree, warnings)
         log.info("board built: revision %s, %s enterprises", revision.number, len(revision))
+
+    @contextlib.asynccontextmanager
+    async def board_change(self) -> AsyncIterator[AsyncSession]:
+        """A session for a change that moves the board: committed at the end; if anything
+        fails, rolled back and the board rebuilt from the database, so the two never differ."""
+        async with self.session_maker() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                await self.rebuild()
+                raise
 
     async def refresh(self) -> list[str]:
         """Apply alerts that started or ended since the last change; ids whose answer changed."""

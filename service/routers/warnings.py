@@ -118,7 +118,6 @@ async def post_alert(
     body: ManualAlertIn,
     operator: OperatorDep,
     runtime: RuntimeDep,
-    session: SessionDep,
     language: LanguageDep,
 ) -> ChangeOut:
     """Issue, change or lift (level "none") a region's warning by hand, at once; a city's
@@ -142,17 +141,19 @@ async def post_alert(
             [{"field": "ends_at"}],
         )
     state = runtime.state
-    outcome = await state.warnings.on_manual(
-        session,
-        body.region,
-        Level.parse(body.level),
-        AlertResponse(body.response),
-        reason,
-        state.board,
-        now,
-        source=body.source,
-        ends_at=body.ends_at,
-    )
-    details = {"level": body.level, "source": body.source, "reason": reason}
-    await audit.record(session, operator.token_id, "alert.manual", f"region/{body.region}", details)
+    async with runtime.board_change() as session:
+        outcome = await state.warnings.on_manual(
+            session,
+            body.region,
+            Level.parse(body.level),
+            AlertResponse(body.response),
+            reason,
+            state.board,
+            now,
+            source=body.source,
+            ends_at=body.ends_at,
+        )
+        details = {"level": body.level, "source": body.source, "reason": reason}
+        target = f"region/{body.region}"
+        await audit.record(session, operator.token_id, "alert.manual", target, details)
     return ChangeOut.of(outcome, language)
