@@ -1,0 +1,146 @@
+"""``haze serve`` end to end, as the README's first command runs it: a fresh data directory,
+the sample loaded, an operator token printed once, the API answering; then ``haze replay``
+pushes the sample episode through it and ``haze token create`` hands out a working token."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from emission_list.samples import kundulun_list
+from service import replay_live
+from service.cli import main as haze
+
+ENTERPRISE = kundulun_list().entries[0].enterprise_id
+STARTUP_LIMIT_S = 60  # a bound on waiting, not a performance assertion
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Served:
+    url: str
+    token: str
+    data_dir: Path
+    output: Path
+
+
+def _start(data_dir: Path, port: int, output: Path) -> subprocess.Popen:
+    env = os.environ | {"HAZE_DATA_DIR": str(data_dir), "HAZE_PORT": str(port)}
+    env.pop("HAZE_DATABASE_URL", None)
+    with output.open("ab") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve", "--log-level", "warning"],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _wait_ready(url: str, process: subprocess.Popen, output: Path) -> None:
+    deadline = time.monotonic() + STARTUP_LIMIT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"haze serve exited early:\n{output.read_text()}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"haze serve not ready after {STARTUP_LIMIT_S} s:\n{output.read_text()}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    root = tmp_path_factory.mktemp("serve")
+    port, output = _free_port(), root / "serve.log"
+    process = _start(root / "data", port, output)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, process, output)
+        tokens = re.findall(r"haze_[A-Za-z0-9_-]{43}", output.read_text())
+        assert len(tokens) == 1, output.read_text()
+        yield Served(url, tokens[0], root / "data", output)
+    finally:
+        _stop(process)
+
+
+def test_first_start_loads_the_sample_and_prints_one_working_operator_token(
+    served: Served,
+) -> None:
+    text = served.output.read_text()
+    assert "revision 1" in text and "shown only now" in text
+    auth = {"Authorization": f"Bearer {served.token}"}
+    listed = httpx.get(f"{served.url}/api/v1/list?limit=1000", headers=auth).json()
+    assert len(listed["items"]) == len(kundulun_list().entries)
+    assert (served.data_dir / "haze.db").exists()
+
+
+def test_replay_pushes_the_episode_and_the_enterprise_must_act(served: Served) -> None:
+    headers = {"Authorization": f"Bearer {served.token}", "Accept-Language": "en"}
+    out = io.StringIO()
+    with httpx.Client(base_url=served.url, headers=headers, timeout=60) as client:
+        counts = replay_live.replay(client, day=7, out=out)
+        actions = client.get(f"/api/v1/enterprises/{ENTERPRISE}/actions").json()
+    assert counts["readings_accepted"] > 1000 and counts["readings_rejected"] == 0
+    assert counts["forecasts"] >= 7
+    # Day 7 of the sample episode is in an orange warning over Kundulun (sample_episode.json).
+    assert actions["level"] == "orange" and actions["production_cut"] > 0
+    assert "orange" in out.getvalue()
+
+
+def test_token_create_prints_a_token_the_service_accepts(
+    served: Served, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HAZE_DATA_DIR", str(served.data_dir))
+    monkeypatch.delenv("HAZE_DATABASE_URL", raising=False)
+    code = haze(["token", "create", "--role", "enterprise", "--enterprise", ENTERPRISE])
+    secret = capsys.readouterr().out.strip()
+    assert code == 0 and secret.startswith("haze_")
+    auth = {"Authorization": f"Bearer {secret}"}
+    own = httpx.get(f"{served.url}/api/v1/enterprises/{ENTERPRISE}/actions", headers=auth)
+    other = kundulun_list().entries[1].enterprise_id
+    theirs = httpx.get(f"{served.url}/api/v1/enterprises/{other}/actions", headers=auth)
+    assert own.status_code == 200 and theirs.status_code == 404
+
+
+def test_token_create_refuses_a_station_token_without_stations(
+    served: Served, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HAZE_DATA_DIR", str(served.data_dir))
+    monkeypatch.delenv("HAZE_DATABASE_URL", raising=False)
+    assert haze(["token", "create", "--role", "station"]) == 1
+    assert "station" in capsys.readouterr().err
+
+
+def test_replay_without_a_token_says_how_to_give_one(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HAZE_TOKEN", raising=False)
+    assert haze(["replay", "kundulun"]) == 2
+    assert "HAZE_TOKEN" in capsys.readouterr().err
