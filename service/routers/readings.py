@@ -26,15 +26,26 @@ _EXAMPLE = ReadingIn.model_config["json_schema_extra"]["examples"][0]  # type: i
     response_model=ReadingsAccepted,
     responses={503: {"description": "The bus could not take them: nothing was accepted."}},
     summary="Post hourly readings (station for its own stations, or operator)",
+    openapi_extra={  # documented as ReadingIn rows; parsed loosely so each row is judged alone
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "array",
+                        "maxItems": 10_000,
+                        "items": ReadingIn.model_json_schema(),
+                    },
+                    "example": [_EXAMPLE, {**_EXAMPLE, "station_id": "1502A02", "pm10": -5}],
+                }
+            },
+        }
+    },
 )
 async def post_readings(
     rows: Annotated[
         list[Any],
-        Body(
-            description="Readings as `ReadingIn` objects; each row is checked on its own.",
-            examples=[[_EXAMPLE, {**_EXAMPLE, "station_id": "1502A02", "pm10": -5}]],
-            max_length=10_000,
-        ),
+        Body(description="ReadingIn rows; each is checked on its own.", max_length=10_000),
     ],
     principal: Annotated[Principal, Depends(require("station", "operator"))],
     runtime: RuntimeDep,

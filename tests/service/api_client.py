@@ -1,0 +1,47 @@
+"""The API client of the service tests (the ``api`` fixture is in conftest.py).
+
+``api`` runs the app's lifespan (runtime, in-process bus and consumers, action board) and
+talks to it over ASGI with httpx; ``api.as_(role)`` gives headers for a token of that role:
+``operator``, ``station`` (stations 1502A01 and 1502A03), ``enterprise`` (the sample's first
+enterprise, ``api.enterprise_id``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+from fastapi import FastAPI
+
+from emission_list.samples import kundulun_list
+from service.runtime import Runtime
+from service.security import create_token
+from service.settings import Settings
+
+ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef"
+STATION_IDS = ("1502A01", "1502A03")
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    app: FastAPI
+    secrets: dict[str, str] = field(default_factory=dict)
+    enterprise_id: str = kundulun_list().entries[0].enterprise_id
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.app.state.runtime
+
+    def as_(self, role: str, **headers: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.secrets[role]}", **headers}
+
+    async def token(self, role: str, **kwargs: object) -> str:
+        async with self.runtime.session_maker() as session:
+            _, secret = await create_token(session, role, **kwargs)  # type: ignore[arg-type]
+            await session.commit()
+        return secret
+
+
+def api_settings(database_url: str, **overrides: object) -> Settings:
+    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, **overrides)
