@@ -58,7 +58,7 @@ def create_app(settings: Settings, *, consumers: bool = True) -> FastAPI:
     app.state.settings = settings
     app.state.runtime = runtime
     errors.install(app)
-    for module in (readings, places, warnings, lists, enterprises, tokens):
+    for module in (enterprises, readings, places, warnings, lists, tokens):  # polled first
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -16,7 +16,9 @@ from service.runtime import Runtime
 from service.security import Principal
 
 
-def get_runtime(request: Request) -> Runtime:
+# Dependencies are ``async`` even when they await nothing: FastAPI runs a plain ``def`` in a
+# worker thread, a hop that costs more than the whole answer of a 304.
+async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
@@ -32,7 +34,13 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 
 # "function": committed before the answer is sent, so an acknowledged change is stored.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-LanguageDep = Annotated[str, Depends(request_language)]
+
+
+async def get_language(request: Request) -> str:
+    return request_language(request)
+
+
+LanguageDep = Annotated[str, Depends(get_language)]
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -40,19 +48,17 @@ _bearer = HTTPBearer(
 )
 
 
-async def get_principal(
-    runtime: RuntimeDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+async def authenticate(runtime: Runtime, secret: str | None) -> Principal:
+    """The principal of a presented secret; 401 when there is none or it is not valid."""
     challenge = {"WWW-Authenticate": "Bearer"}
-    if credentials is None or not credentials.credentials:
+    if not secret:
         raise HazeError(
             401,
             "auth.missing",
             text("需要持有令牌（Authorization: Bearer …）", "A bearer token is required"),
             headers=challenge,
         )
-    principal = await runtime.auth.principal(credentials.credentials)
+    principal = await runtime.auth.principal(secret)
     if principal is None:
         raise HazeError(
             401,
@@ -61,6 +67,20 @@ async def get_principal(
             headers=challenge,
         )
     return principal
+
+
+async def get_principal(
+    runtime: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    return await authenticate(runtime, credentials.credentials if credentials else None)
+
+
+async def principal_of_request(request: Request) -> Principal:
+    """:func:`get_principal` without the dependency machinery, for the polling hot path."""
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    bearer = secret.strip() if scheme.lower() == "bearer" else None
+    return await authenticate(request.app.state.runtime, bearer)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -61,7 +61,7 @@ class Runtime:
         self.engine: AsyncEngine = create_engine(settings)
         self.session_maker: async_sessionmaker[AsyncSession] = make_session_maker(self.engine)
         admin = settings.admin_token.get_secret_value() if settings.admin_token else None
-        self.auth = Authenticator(self.session_maker, admin, settings.token_cache_s)
+        self.auth = Authenticator(self.engine, admin, settings.token_cache_s)
         self.catalog: Catalog = default_catalog()
         self.rules = RuleBook(national_rules())
         self.bus: EventBus = InProcessBus()

@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     )
     database_echo: bool = False
     token_cache_s: float = Field(
-        5.0, ge=0, description="Seconds a checked token is trusted without a database read."
+        300.0, ge=0, description="Seconds a checked token is trusted without a database read."
     )
     refresh_interval_s: float = Field(
         30.0, gt=0, description="How often alerts that start or end with time are applied."
