@@ -32,7 +32,7 @@ async def test_good_rows_are_kept_and_each_bad_row_is_reported_by_index(api: Api
         _row("NOPE"),  # 1 unknown station
         _row(at=HOUR - dt.timedelta(hours=1), pm10=-3),  # 2 negative
         _row(at=HOUR - dt.timedelta(hours=2), co=900),  # 3 above the instrument ceiling
-        _row(at=HOUR + dt.timedelta(hours=1)),  # 4 in the future
+        _row(at=HOUR + dt.timedelta(hours=2)),  # 4 in the future (beyond 10 minutes)
         _row(at=HOUR - dt.timedelta(minutes=30)),  # 5 not on the hour
         _row(at=HOUR - dt.timedelta(hours=3), pm25="a lot"),  # 6 wrong type
         "not a reading",  # 7 not an object
