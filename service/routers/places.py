@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from emission_list.aqi_categories import CATEGORIES
-from emission_list.i18n import pick
 from service.deps import LanguageDep, OperatorDep, PrincipalDep, RuntimeDep, SessionDep
 from service.errors import ERROR_RESPONSES, HazeError, not_found
 from service.repositories import audit, regions, stations
@@ -95,10 +93,6 @@ async def get_stations(
     return [StationOut.of(s, language) for s in await stations.list_all(session, region)]
 
 
-def _category_name(number: int, language: str) -> str:
-    return pick(CATEGORIES[number - 1].name, language) if number > 0 else ""
-
-
 @router.get("/stations/{station_id}/aqi", response_model=StationAqiOut)
 async def get_station_aqi(
     station_id: str, _: PrincipalDep, session: SessionDep, language: LanguageDep
@@ -114,25 +108,25 @@ async def get_station_aqi(
         station_id=station_id,
         hourly=None
         if hourly is None
-        else AqiOut(
-            observed_at=hourly.observed_at,
-            aqi=hourly.aqi,
-            category=hourly.category,
-            category_name=_category_name(hourly.category, language),
-            primary=[p for p in hourly.primary.split(";") if p],
-            iaqi=hourly.iaqi,
-            edition=hourly.edition,
+        else AqiOut.of(
+            hourly.observed_at,
+            hourly.aqi,
+            hourly.category,
+            hourly.primary,
+            hourly.iaqi,
+            hourly.edition,
+            language,
         ),
         daily=None
         if found.daily_aqi is None or found.daily_window_end is None
-        else AqiOut(
-            observed_at=found.daily_window_end,
-            aqi=found.daily_aqi,
-            category=found.daily_category,
-            category_name=_category_name(found.daily_category, language),
-            primary=[p for p in found.daily_primary.split(";") if p],
-            iaqi=found.daily_iaqi,
-            edition=found.daily_edition,
+        else AqiOut.of(
+            found.daily_window_end,
+            found.daily_aqi,
+            found.daily_category,
+            found.daily_primary,
+            found.daily_iaqi,
+            found.daily_edition,
+            language,
         ),
         daily_missing=found.daily_missing,
     )

@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from emission_list.i18n import Text, text
+from emission_list.aqi_categories import CATEGORIES
+from emission_list.i18n import Text, pick, text
 from emission_list.samples import GAS_REFERENCE, PARTICLE_ACTUAL, Region, Station
 
 
@@ -133,6 +134,28 @@ class AqiOut(BaseModel):
     primary: list[str]
     iaqi: dict[str, float | None]
     edition: str
+
+    @classmethod
+    def of(
+        cls,
+        observed_at: dt.datetime,
+        aqi: int | None,
+        category: int,
+        primary: str,
+        iaqi: dict[str, float | None],
+        edition: str,
+        language: str,
+    ) -> AqiOut:
+        """``primary`` as stored: pollutants joined by ``;``."""
+        return cls(
+            observed_at=observed_at,
+            aqi=aqi,
+            category=category,
+            category_name=pick(CATEGORIES[category - 1].name, language) if category > 0 else "",
+            primary=[p for p in primary.split(";") if p],
+            iaqi=iaqi,
+            edition=edition,
+        )
 
 
 class StationAqiOut(BaseModel):

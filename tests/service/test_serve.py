@@ -7,10 +7,8 @@ from __future__ import annotations
 import io
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,18 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.servers import free_port, stop, wait_ready
 from emission_list.samples import kundulun_list
 from service import replay_live
 from service.cli import main as haze
 
 ENTERPRISE = kundulun_list().entries[0].enterprise_id
 STARTUP_LIMIT_S = 60  # a bound on waiting, not a performance assertion
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -52,42 +45,19 @@ def _start(data_dir: Path, port: int, output: Path) -> subprocess.Popen:
         )
 
 
-def _wait_ready(url: str, process: subprocess.Popen, output: Path) -> None:
-    deadline = time.monotonic() + STARTUP_LIMIT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"haze serve exited early:\n{output.read_text()}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"haze serve not ready after {STARTUP_LIMIT_S} s:\n{output.read_text()}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("serve")
-    port, output = _free_port(), root / "serve.log"
+    port, output = free_port(), root / "serve.log"
     process = _start(root / "data", port, output)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(url, process, output)
+        wait_ready(f"{url}/readyz", process, output, STARTUP_LIMIT_S)
         tokens = re.findall(r"haze_[A-Za-z0-9_-]{43}", output.read_text())
         assert len(tokens) == 1, output.read_text()
         yield Served(url, tokens[0], root / "data", output)
     finally:
-        _stop(process)
+        stop(process)
 
 
 def test_first_start_loads_the_sample_and_prints_one_working_operator_token(
