@@ -2,7 +2,7 @@
 
 - ``postgres_url`` (session): a PostgreSQL server for the run. Without
   ``HAZE_TEST_DATABASE_URL`` one is started in ``/dev/shm/hzpg-<pid>`` (``/tmp/hzpg-<pid>``
-  when /dev/shm is small; ``tests/pg_server.py``) and removed at the end; with it, that
+  when /dev/shm is small; ``bench/pg_server.py``) and removed at the end; with it, that
   server is used (its user needs CREATEDB; the databases made for tests are dropped).
 - ``database_url`` (function, ids ``sqlite`` and ``postgresql``): a fresh database of its own,
   already at the newest schema. The schema is built once per run by
@@ -26,12 +26,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
-import pg_server
 import pytest
 import pytest_asyncio
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bench import pg_server
 from service.db.engine import create_engine, make_session_maker
 from service.db.migrate import migrate
 from service.settings import Settings

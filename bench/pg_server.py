@@ -1,4 +1,4 @@
-"""A throw-away PostgreSQL 15 server for the test session.
+"""A throw-away PostgreSQL 15 server for the test session and the benchmarks.
 
 ``initdb`` and ``postgres`` refuse to run as root, so as root they run as the ``postgres``
 system user, in a short directory chowned to it (pytest's temporary directories are
@@ -15,11 +15,12 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from bench.servers import free_port
 
 PG_BIN = Path(os.environ.get("HAZE_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 START_TIMEOUT_S = 30.0
@@ -49,12 +50,6 @@ def _base_dir() -> Path:
     except OSError:
         roomy = False
     return (shm if roomy else Path("/tmp")) / f"hzpg-{os.getpid()}"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -128,7 +123,7 @@ def start(attempts: int = 3) -> PostgresServer:
         shutil.rmtree(base, ignore_errors=True)
         raise RuntimeError(f"initdb failed: {done.stderr.decode(errors='replace')}")
     for _ in range(attempts):  # another process may take the free port before postgres does
-        port = _free_port()
+        port = free_port()
         process = _launch(base, port)
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline and process.poll() is None:
