@@ -1,7 +1,7 @@
 """Benchmark of enterprises polling their actions; prints one JSON object.
 
     python -m bench.polling [--enterprises 5000] [--requests 20000] [--concurrency 32]
-                            [--rounds 3] [--token-read-requests 5000]
+                            [--rounds 5] [--token-read-requests 5000]
                             [--loop auto|asyncio|uvloop] [--http auto|h11|httptools]
 
 Serves, each in its own process on 127.0.0.1 at a free port, with uvicorn and the same options
@@ -24,8 +24,7 @@ servers use it; ``--concurrency`` keep-alive connections, one request in flight 
 same code for every measurement) sends a bounded number of requests and times each one from
 write to the last byte of the answer. Each answer is checked: its status, and its body (empty
 for a 304; for a 200 of the service, the polled enterprise's id in it). After a warm-up of
-each target, the measurements run interleaved for ``--rounds`` rounds, and each one's median
-round (by rate) is reported:
+each target, the measurements run interleaved for ``--rounds`` rounds:
 
 - ``client_ceiling``: ``GET /bare`` on the fixed-answer server;
 - ``bare``: ``GET /bare`` on the bare FastAPI app;
@@ -35,15 +34,23 @@ round (by rate) is reported:
 - ``poll_304_token_read``: ``poll_304`` against the service without token cache
   (``--token-read-requests`` requests).
 
-Each reports ``requests`` (answered), ``seconds``, ``rps``, ``p50_ms``, ``p99_ms``,
-``statuses`` (counts by status), ``unexpected`` (answers with another status or body) and
-``errors`` (connections broken). ``ratio_304_to_bare`` = rps of poll_304 / rps of bare (goal
->= ``goal_ratio_304_to_bare`` = 0.5: polling nearly free); ``goal_met`` also needs every
-answer as expected. ``ratio_200_to_bare``, ``ratio_304_token_read_to_bare`` and
+Each is reported by its median round (by rate): ``requests`` (answered), ``seconds``,
+``rps``, ``p50_ms``, ``p99_ms``, ``statuses`` (counts by status), ``unexpected`` (answers
+with another status or body), ``errors`` (connections broken) and ``server_cpu_us``, the CPU
+time [µs] the server process spent per request (user + system, from /proc; null elsewhere):
+the cost of an answer, unlike the rate hardly touched by the client sharing the machine.
+``rps_all_rounds`` lists every round.
+
+``ratio_304_to_bare`` is the median over rounds of poll_304's rate / bare's rate in the same
+round (``ratio_304_to_bare_by_round``), so a slow spell of the machine touches both sides of
+each ratio; goal >= ``goal_ratio_304_to_bare`` = 0.5 (polling nearly free), and
+``goal_met`` also needs every answer of every round as expected
+(``all_answers_as_expected``). ``ratio_200_to_bare``, ``ratio_304_token_read_to_bare`` and
 ``bare_to_client_ceiling`` (how close the bare app comes to what the client can drive: near 1
-means the client, not the server, limits the bare rate and the ratios are flattered) put the
-figures in context. ``machine`` says where it ran (the load average at the start tells
-whether something else was using the CPUs).
+would mean the client, not the server, limits the bare rate and flatters the ratios) are
+medians the same way. ``machine`` says where it ran (the load average at the start tells
+whether something else was using the CPUs: with few CPUs the figures move by 10-20 % from
+run to run).
 """
 
 from __future__ import annotations
@@ -59,6 +66,7 @@ import os
 import platform
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -376,6 +384,31 @@ async def _etags(port: int, tokens: dict[str, str], concurrency: int) -> dict[st
     return etags
 
 
+def _cpu_s(server: _Server) -> float | None:
+    """CPU time [s] the server process has used (user + system), where /proc tells it."""
+    try:
+        fields = Path(f"/proc/{server.process.pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _measure(
+    runner: asyncio.Runner, server: _Server, probes: Sequence[Probe], concurrency: int
+) -> dict[str, object]:
+    """One measurement: :func:`_load` and the server's CPU time per answered request."""
+    before = _cpu_s(server)
+    result = runner.run(_load(server.port, probes, concurrency))
+    after = _cpu_s(server)
+    answered = result["requests"]
+    result["server_cpu_us"] = (
+        round((after - before) / answered * 1e6, 1)
+        if before is not None and after is not None and answered
+        else None
+    )
+    return result
+
+
 def _cycle(probes: Sequence[Probe], total: int) -> list[Probe]:
     return [probes[i % len(probes)] for i in range(total)]
 
@@ -387,7 +420,7 @@ def run(
     enterprises: int = 5000,
     requests: int = 20000,
     concurrency: int = 32,
-    rounds: int = 3,
+    rounds: int = 5,
     token_read_requests: int = 5000,
     loop: str = "auto",
     http: str = "auto",
@@ -428,18 +461,18 @@ def run(
             ]
             bare_probe = [Probe(_request("/bare"), 200, b'"ok"')]
             plans = {
-                "client_ceiling": (fixed.port, _cycle(bare_probe, requests)),
-                "bare": (bare.port, _cycle(bare_probe, requests)),
-                "poll_304": (app.port, _cycle(polls_304, requests)),
-                "poll_200": (app.port, _cycle(polls_200, requests)),
-                "poll_304_token_read": (token_read.port, _cycle(polls_304, token_read_requests)),
+                "client_ceiling": (fixed, _cycle(bare_probe, requests)),
+                "bare": (bare, _cycle(bare_probe, requests)),
+                "poll_304": (app, _cycle(polls_304, requests)),
+                "poll_200": (app, _cycle(polls_200, requests)),
+                "poll_304_token_read": (token_read, _cycle(polls_304, token_read_requests)),
             }
-            for port, probes in plans.values():  # warm-up
-                runner.run(_load(port, probes[: min(2000, len(probes))], concurrency))
+            for server, probes in plans.values():  # warm-up
+                _measure(runner, server, probes[: min(2000, len(probes))], concurrency)
             measured: dict[str, list[dict[str, object]]] = {name: [] for name in plans}
             for _ in range(rounds):
-                for name, (port, probes) in plans.items():
-                    measured[name].append(runner.run(_load(port, probes, concurrency)))
+                for name, (server, probes) in plans.items():
+                    measured[name].append(_measure(runner, server, probes, concurrency))
     finally:
         for server in reversed(servers):
             _stop(server)
@@ -456,10 +489,14 @@ def run(
         for r in runs
     )
 
-    def rps(name: str) -> float:
-        return results[name]["rps"]  # type: ignore[return-value]
+    def ratios(name: str, to: str) -> list[float]:
+        """The rate of ``name`` over that of ``to``, round by round (measured minutes apart at
+        most, so a slow spell of the machine touches both)."""
+        pairs = zip(measured[name], measured[to], strict=True)
+        return [a["rps"] / b["rps"] for a, b in pairs]  # type: ignore[operator]
 
-    ratio = rps("poll_304") / rps("bare")
+    ratio_304 = ratios("poll_304", "bare")
+    ratio = statistics.median(ratio_304)
     import fastapi
     import starlette
     import uvicorn
@@ -476,9 +513,12 @@ def run(
         **results,
         "rps_all_rounds": {n: [r["rps"] for r in runs] for n, runs in measured.items()},
         "ratio_304_to_bare": round(ratio, 3),
-        "ratio_200_to_bare": round(rps("poll_200") / rps("bare"), 3),
-        "ratio_304_token_read_to_bare": round(rps("poll_304_token_read") / rps("bare"), 3),
-        "bare_to_client_ceiling": round(rps("bare") / rps("client_ceiling"), 3),
+        "ratio_304_to_bare_by_round": [round(r, 3) for r in ratio_304],
+        "ratio_200_to_bare": round(statistics.median(ratios("poll_200", "bare")), 3),
+        "ratio_304_token_read_to_bare": round(
+            statistics.median(ratios("poll_304_token_read", "bare")), 3
+        ),
+        "bare_to_client_ceiling": round(statistics.median(ratios("bare", "client_ceiling")), 3),
         "goal_ratio_304_to_bare": RATIO_GOAL,
         "all_answers_as_expected": all_as_expected,
         "goal_met": ratio >= RATIO_GOAL and all_as_expected,
@@ -508,7 +548,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--requests", type=int, default=20000, help="per measurement and round")
     parser.add_argument("--concurrency", type=int, default=32, help="keep-alive connections")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
         "--token-read-requests", type=int, default=5000, help="per round of poll_304_token_read"
     )
