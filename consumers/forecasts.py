@@ -50,7 +50,9 @@ class ForecastsHandler:
         board: Callable[[], ActionBoard],
         dead_letter: DeadLetter,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        announce: Callable[[Outcome], Awaitable[None]] | None = None,
     ) -> None:
+        self._announce = announce
         self._change = change
         self._warnings = warnings
         self._board = board
@@ -80,6 +82,8 @@ class ForecastsHandler:
                 outcome = await warnings.on_forecast(
                     session, forecast, self._board(), self._clock()
                 )
+            if self._announce is not None and not outcome.duplicate:
+                await self._announce(outcome)
             self._remember((forecast.region, forecast.issued_at), outcome)
             outcomes.append(outcome)
         if bad:

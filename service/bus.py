@@ -78,6 +78,9 @@ class InProcessBus:
         self._locks[topic] = asyncio.Lock()
         self._offsets.setdefault(topic, 0)
 
+    def has_handler(self, topic: str) -> bool:
+        return topic in self._handlers
+
     def offset(self, topic: str) -> int:
         """Number of records handled on ``topic`` so far."""
         return self._offsets.get(topic, 0)

@@ -47,6 +47,18 @@ def _serve(args: argparse.Namespace) -> int:
     return serve(settings, consumers=not args.no_consumers, log_level=args.log_level)
 
 
+def _topics_create(args: argparse.Namespace) -> int:
+    from service.stream_commands import topics_create
+
+    return topics_create(_settings())
+
+
+def _consume(args: argparse.Namespace) -> int:
+    from service.stream_commands import consume
+
+    return consume(_settings(), args.which)
+
+
 def _token_create(args: argparse.Namespace) -> int:
     from service.serve import create_token_command
 
@@ -107,6 +119,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     serve.set_defaults(func=_serve)
+
+    topics = commands.add_parser("topics", help="Kafka topics")
+    topic_commands = topics.add_subparsers(dest="topics_command", required=True, metavar="ACTION")
+    topic_commands.add_parser(
+        "create", help="create the topics (names, partitions from the settings)"
+    ).set_defaults(func=_topics_create)
+
+    consume = commands.add_parser(
+        "consume",
+        help="run consumers alone (Kafka): readings, forecasts or all",
+        description="Consume from Kafka until SIGTERM; scale out with the topic partitions.",
+    )
+    consume.add_argument(
+        "which", choices=["readings", "forecasts", "all"], nargs="?", default="all"
+    )
+    consume.set_defaults(func=_consume)
 
     token = commands.add_parser("token", help="manage bearer tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")

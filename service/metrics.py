@@ -43,6 +43,32 @@ class Metrics:
         self.dead_letters = Gauge(
             "haze_dead_letters", "Records dead-lettered by this process.", registry=self.registry
         )
+        self.consumer_lag = Gauge(
+            "haze_consumer_lag",
+            "Records behind the end of the partition after the last batch.",
+            ["topic", "partition"],
+            registry=self.registry,
+        )
+        self.batch_size = Histogram(
+            "haze_consumer_batch_records",
+            "Records per batch handled.",
+            ["topic"],
+            buckets=(1, 10, 100, 500, 1000, 2000, 5000, 10000),
+            registry=self.registry,
+        )
+        self.batch_seconds = Histogram(
+            "haze_consumer_batch_seconds",
+            "Time to handle and commit a batch.",
+            ["topic"],
+            buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+            registry=self.registry,
+        )
+        self.consumer_errors = Counter(
+            "haze_consumer_errors",
+            "Batches that failed and were retried.",
+            ["topic"],
+            registry=self.registry,
+        )
 
 
 def render(runtime: Runtime) -> tuple[bytes, str]:

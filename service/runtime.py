@@ -15,7 +15,7 @@ import base64
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -28,17 +28,19 @@ from emission_list.revisions import Revision
 from emission_list.warning_rules import RuleBook, national_rules
 from service.bus import EventBus, InProcessBus, Record
 from service.db.engine import create_engine, make_session_maker
+from service.kafka_bus import KafkaBus
 from service.metrics import Metrics
+from service.outbound import action_records, alert_records, dead_letter_headers
 from service.repositories import alerts, audit, lists, regions, utcnow
 from service.security import Authenticator
 from service.services.board import ActionBoard
-from service.services.warnings import WarningService
+from service.services.warnings import Outcome, WarningService
 from service.settings import Settings
 
 log = logging.getLogger("haze.runtime")
 
-READINGS_TOPIC = "haze.readings"
-FORECASTS_TOPIC = "haze.forecasts"
+#: The consumers a process can run (``haze consume``); ``haze serve`` runs both by default.
+CONSUMERS = ("readings", "forecasts")
 
 
 @dataclass
@@ -55,25 +57,38 @@ def _empty_revision() -> Revision:
 
 
 class Runtime:
-    def __init__(self, settings: Settings, *, consumers: bool = True) -> None:
+    def __init__(self, settings: Settings, *, consumers: bool | Collection[str] = True) -> None:
         self.settings = settings
-        self.consumers = consumers
+        self.consumers = set(CONSUMERS if consumers is True else consumers or ())
         self.engine: AsyncEngine = create_engine(settings)
         self.session_maker: async_sessionmaker[AsyncSession] = make_session_maker(self.engine)
         admin = settings.admin_token.get_secret_value() if settings.admin_token else None
         self.auth = Authenticator(self.engine, admin, settings.token_cache_s)
         self.catalog: Catalog = default_catalog()
         self.rules = RuleBook(national_rules())
-        self.bus: EventBus = InProcessBus()
+        self.metrics = Metrics()
+        self.bus: EventBus = (
+            KafkaBus(
+                settings,
+                self.metrics,
+                {
+                    settings.kafka_topic_readings: settings.kafka_group_readings,
+                    settings.kafka_topic_forecasts: settings.kafka_group_forecasts,
+                    settings.kafka_topic_alerts: None,  # every process follows every alert
+                },
+            )
+            if settings.kafka_bootstrap
+            else InProcessBus()
+        )
         self.current: Board | None = None
         self.forecasts = ForecastsHandler(
             self.board_change,
             lambda: self.state.warnings,
             lambda: self.state.board,
             self._dead_letter,
+            announce=self.announce,
         )
         self.dead_lettered = 0
-        self.metrics = Metrics()
         self._ticker: asyncio.Task[None] | None = None
 
     @property
@@ -84,11 +99,14 @@ class Runtime:
 
     async def start(self) -> None:
         await self.rebuild()
-        if self.consumers:
-            self.bus.subscribe(
-                READINGS_TOPIC, ReadingsHandler(self.session_maker, self._dead_letter)
-            )
-            self.bus.subscribe(FORECASTS_TOPIC, self.forecasts)
+        settings = self.settings
+        if "readings" in self.consumers:
+            handler = ReadingsHandler(self.session_maker, self._dead_letter)
+            self.bus.subscribe(settings.kafka_topic_readings, handler)
+        if "forecasts" in self.consumers:
+            self.bus.subscribe(settings.kafka_topic_forecasts, self.forecasts)
+        if isinstance(self.bus, KafkaBus):  # alerts decided in other processes move this board
+            self.bus.subscribe(settings.kafka_topic_alerts, self._on_alerts)
         await self.bus.start()
         self._ticker = asyncio.create_task(self._tick(), name="haze-alert-ticker")
 
@@ -132,6 +150,25 @@ class Runtime:
         async with state.warnings.lock, self.session_maker() as session:
             return await state.warnings.refresh(session, state.board, utcnow())
 
+    async def _on_alerts(self, records: Sequence[Record]) -> None:
+        await self.refresh()
+
+    async def announce(self, outcome: Outcome) -> None:
+        """Publish a change's alert events (``haze.alerts``) and the new actions of every
+        enterprise it moved (``haze.actions``, keyed by enterprise id, compactable).
+
+        Called after the change committed. On the embedded bus only topics somebody
+        subscribed to are published."""
+        settings, board = self.settings, self.state.board
+        outbound = [
+            (settings.kafka_topic_alerts, alert_records(outcome)),
+            (settings.kafka_topic_actions, action_records(board, outcome.changed_enterprises)),
+        ]
+        for topic, items in outbound:
+            if isinstance(self.bus, InProcessBus) and not self.bus.has_handler(topic):
+                continue
+            await self.bus.publish(topic, items)
+
     async def _tick(self) -> None:
         while True:
             await asyncio.sleep(self.settings.refresh_interval_s)
@@ -141,8 +178,17 @@ class Runtime:
                 log.exception("refreshing the alerts in force failed")
 
     async def _dead_letter(self, items: Sequence[tuple[Record, str]]) -> None:
-        """In-process dead letters go to the audit log, with the reason and the bytes."""
+        """Dead letters go to ``haze.dlq`` (Kafka) or the audit log (embedded bus), with the
+        reason and the original bytes."""
         self.dead_lettered += len(items)
+        if isinstance(self.bus, KafkaBus):
+            await self.bus.publish(
+                self.settings.kafka_topic_dlq,
+                [(record.key, record.value) for record, _ in items],
+                [dead_letter_headers(record, reason) for record, reason in items],
+            )
+            log.warning("%d records dead-lettered: %s", len(items), items[0][1])
+            return
         async with self.session_maker() as session:
             for record, reason in items:
                 details = {

@@ -39,6 +39,27 @@ class Settings(BaseSettings):
     token_cache_s: float = Field(
         300.0, ge=0, description="Seconds a checked token is trusted without a database read."
     )
+    kafka_topic_readings: str = "haze.readings"
+    kafka_topic_forecasts: str = "haze.forecasts"
+    kafka_topic_alerts: str = "haze.alerts"
+    kafka_topic_actions: str = "haze.actions"
+    kafka_topic_dlq: str = "haze.dlq"
+    kafka_partitions: int = Field(
+        4, ge=1, description="Partitions of topics `haze topics create` makes."
+    )
+    kafka_replication: int = Field(1, ge=1, description="Replication factor of those topics.")
+    kafka_group_readings: str = "haze-readings"
+    kafka_group_forecasts: str = "haze-forecasts"
+    kafka_idempotent: bool = Field(
+        True, description="Idempotent producer (Apache Kafka); off for brokers without it."
+    )
+    kafka_request_timeout_s: float = Field(
+        5.0, gt=0, description="A publish not acknowledged within this answers 503."
+    )
+    kafka_session_timeout_ms: int = Field(10_000, ge=1000)
+    kafka_heartbeat_ms: int = Field(3_000, ge=100)
+    kafka_max_batch: int = Field(5_000, ge=1, description="Records a consumer takes at once.")
+    metrics_port: int = Field(9100, ge=0, le=65535, description="Consumers' /metrics (0: none).")
     refresh_interval_s: float = Field(
         30.0, gt=0, description="How often alerts that start or end with time are applied."
     )

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Body, Depends, status
 from service.deps import LanguageDep, RuntimeDep, SessionDep, require
 from service.errors import ERROR_RESPONSES
 from service.repositories import utcnow
-from service.runtime import READINGS_TOPIC
 from service.schemas.readings import ReadingIn, ReadingsAccepted
 from service.security import Principal
 from service.services.readings import accept_readings
@@ -64,5 +63,5 @@ async def post_readings(
         allowed_stations=allowed,
         future_tolerance=tolerance,
         language=language,
-        topic=READINGS_TOPIC,
+        topic=runtime.settings.kafka_topic_readings,
     )

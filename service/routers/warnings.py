@@ -16,7 +16,6 @@ from emission_list.warnings import decide
 from service.deps import LanguageDep, OperatorDep, PrincipalDep, RuntimeDep, SessionDep
 from service.errors import ERROR_RESPONSES, HazeError
 from service.repositories import alerts, audit, utcnow
-from service.runtime import FORECASTS_TOPIC
 from service.schemas.alerts import (
     AlertOut,
     ChangeOut,
@@ -56,7 +55,7 @@ async def post_forecast(
     """A region's daily AQI forecast: the warning level is decided and the alert lifecycle
     runs at once; the answer says what was decided, why, and how many enterprises it moved."""
     _check_region(runtime, body.region)
-    await runtime.bus.publish(FORECASTS_TOPIC, [encode_forecast(body)])
+    await runtime.bus.publish(runtime.settings.kafka_topic_forecasts, [encode_forecast(body)])
     outcome = runtime.forecasts.outcome(body.region, body.issued_at)
     if outcome is None:
         response.status_code = status.HTTP_202_ACCEPTED
@@ -156,4 +155,5 @@ async def post_alert(
         details = {"level": body.level, "source": body.source, "reason": reason}
         target = f"region/{body.region}"
         await audit.record(session, operator.token_id, "alert.manual", target, details)
+    await runtime.announce(outcome)
     return ChangeOut.of(outcome, language)

@@ -14,7 +14,7 @@ from emission_list.levels import Level, Response
 from emission_list.samples import kundulun_list
 from service.bootstrap import prepare
 from service.repositories import alerts, audit
-from service.runtime import FORECASTS_TOPIC, Runtime
+from service.runtime import Runtime
 from service.settings import Settings
 
 ENTERPRISE = kundulun_list().entries[0].enterprise_id
@@ -79,7 +79,7 @@ async def test_undecodable_and_unknown_region_forecasts_go_to_the_dead_letters(
     unknown = json.dumps(good | {"region": "999999"}).encode()
     garbage = b"\xff not json"
     await runtime.bus.publish(
-        FORECASTS_TOPIC,
+        runtime.settings.kafka_topic_forecasts,
         [(b"150203", garbage), (b"999999", unknown), (b"150203", json.dumps(good).encode())],
     )
     assert runtime.dead_lettered == 2

@@ -1,0 +1,151 @@
+"""A consumer loop: batches from Kafka into a handler, offsets committed only after it.
+
+At-least-once: the handler's database work commits before the offsets do, and the writes are
+idempotent, so a record delivered twice counts once. A handler failure (database or broker
+down) pauses the loop with exponential backoff and retries the same batch: nothing is
+skipped. Poison records never reach this point as failures: handlers send what they cannot
+decode or validate to the dead-letter topic and go on. ``stop()`` (SIGTERM) lets the batch
+in hand finish and commit, then leaves the group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from typing import TYPE_CHECKING
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from service.bus import Handler, Record
+
+if TYPE_CHECKING:
+    from service.metrics import Metrics
+    from service.settings import Settings
+
+log = logging.getLogger("haze.consumer")
+
+MAX_BACKOFF_S = 30.0
+
+
+class ConsumerLoop:
+    def __init__(
+        self,
+        settings: Settings,
+        topic: str,
+        group: str | None,
+        handler: Handler,
+        metrics: Metrics,
+    ) -> None:
+        self.settings = settings
+        self.topic = topic
+        self.group = group
+        self.handler = handler
+        self.metrics = metrics
+        self.handled = 0
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name=f"consume-{self.topic}")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        broadcast = self.group is None
+        return AIOKafkaConsumer(
+            self.topic,
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            # A broadcast reader gets a group of its own, read from the end.
+            group_id=f"haze-broadcast-{uuid.uuid4().hex}" if broadcast else self.group,
+            enable_auto_commit=False,
+            auto_offset_reset="latest" if broadcast else "earliest",
+            session_timeout_ms=self.settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=self.settings.kafka_heartbeat_ms,
+            max_poll_records=self.settings.kafka_max_batch,
+            request_timeout_ms=max(40_000, self.settings.kafka_session_timeout_ms + 5_000),
+        )
+
+    async def _connect(self) -> AIOKafkaConsumer:
+        delay = 0.5
+        while not self._stopping.is_set():
+            consumer = self._new_consumer()
+            try:
+                await consumer.start()
+                return consumer
+            except (KafkaError, OSError) as exc:
+                await consumer.stop()
+                log.warning("consumer of %s cannot reach Kafka (%r); retry in %.1f s",
+                            self.topic, exc, delay)  # fmt: skip
+                await self._sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF_S)
+        raise asyncio.CancelledError
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    async def run(self) -> None:
+        try:
+            self._consumer = await self._connect()
+        except asyncio.CancelledError:
+            return
+        consumer = self._consumer
+        try:
+            while not self._stopping.is_set():
+                batch = await consumer.getmany(
+                    timeout_ms=200, max_records=self.settings.kafka_max_batch
+                )
+                if batch:
+                    await self._handle(consumer, batch)
+        finally:
+            await consumer.stop()
+
+    async def _handle(self, consumer: AIOKafkaConsumer, batch: dict) -> None:
+        records = [
+            Record(r.topic, r.key, r.value, r.partition, r.offset, r.timestamp)
+            for messages in batch.values()
+            for r in messages
+        ]
+        next_offsets = {tp: messages[-1].offset + 1 for tp, messages in batch.items()}
+        delay = 0.5
+        while True:
+            started = time.perf_counter()
+            try:
+                await self.handler(records)
+                if self.group is not None:
+                    await consumer.commit(next_offsets)
+                break
+            except CommitFailedError:
+                # The group rebalanced: another member owns these partitions now and will get
+                # the batch again; the writes are idempotent.
+                log.warning("commit of %s failed after a rebalance", self.topic)
+                break
+            except Exception:
+                self.metrics.consumer_errors.labels(self.topic).inc()
+                log.exception("batch of %d %s records failed; retry in %.1f s",
+                              len(records), self.topic, delay)  # fmt: skip
+                if self._stopping.is_set():
+                    return  # not committed: delivered again after the restart
+                await self._sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF_S)
+        self.handled += len(records)
+        self.metrics.batch_size.labels(self.topic).observe(len(records))
+        self.metrics.batch_seconds.labels(self.topic).observe(time.perf_counter() - started)
+        self._record_lag(consumer, next_offsets)
+
+    def _record_lag(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        for tp, offset in offsets.items():
+            highwater = consumer.highwater(tp)
+            if highwater is not None:
+                self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(
+                    max(0, highwater - offset)
+                )

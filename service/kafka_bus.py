@@ -1,0 +1,128 @@
+"""The Kafka event bus: the same interface as :class:`service.bus.InProcessBus`.
+
+``publish`` returns once the broker acknowledged every record (``acks="all"``); a broker that
+is down or slower than ``HAZE_KAFKA_REQUEST_TIMEOUT_S`` raises
+:class:`~service.bus.BusUnavailableError` (the API answers 503 with ``Retry-After``), never a
+silent drop. ``subscribe`` attaches a handler that :mod:`consumers.runner` feeds with
+batches, committing offsets only after the handler returned (its database work committed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from consumers.runner import ConsumerLoop
+from service.bus import BusUnavailableError, Handler
+from service.metrics import Metrics
+from service.settings import Settings
+
+log = logging.getLogger("haze.kafka")
+
+RETRY_AFTER_S = 5
+
+
+def producer_options(settings: Settings) -> dict[str, object]:
+    return {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        "acks": "all",
+        "enable_idempotence": settings.kafka_idempotent,
+        "request_timeout_ms": int(settings.kafka_request_timeout_s * 1000),
+        "linger_ms": 5,
+        "max_batch_size": 1 << 20,
+        "max_request_size": 4 << 20,
+    }
+
+
+class KafkaBus:
+    """Producer for every topic; one consumer loop per subscribed topic.
+
+    ``groups`` maps a topic to its consumer group; a topic mapped to None is read by every
+    process from the end (a broadcast, e.g. ``haze.alerts`` telling each API its board must
+    follow).
+    """
+
+    def __init__(
+        self, settings: Settings, metrics: Metrics, groups: dict[str, str | None] | None = None
+    ) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.groups = groups or {}
+        self._producer: AIOKafkaProducer | None = None
+        self._handlers: dict[str, Handler] = {}
+        self.loops: list[ConsumerLoop] = []
+        self._lock = asyncio.Lock()
+
+    def subscribe(self, topic: str, handler: Handler) -> None:
+        if topic in self._handlers:
+            raise ValueError(f"topic {topic!r} already has a handler")
+        self._handlers[topic] = handler
+
+    async def start(self) -> None:
+        try:
+            await self._ensure_producer()
+        except BusUnavailableError:
+            log.warning(
+                "Kafka at %s not reachable yet; publishing retries", self.settings.kafka_bootstrap
+            )
+        for topic, handler in self._handlers.items():
+            loop = ConsumerLoop(
+                self.settings, topic, self.groups.get(topic, f"haze-{topic}"), handler, self.metrics
+            )
+            loop.start()
+            self.loops.append(loop)
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(loop.stop() for loop in self.loops))
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def _ensure_producer(self) -> AIOKafkaProducer:
+        async with self._lock:
+            if self._producer is None:
+                producer = AIOKafkaProducer(**producer_options(self.settings))
+                try:
+                    await asyncio.wait_for(producer.start(), self.settings.kafka_request_timeout_s)
+                except (KafkaError, TimeoutError, OSError) as exc:
+                    await producer.stop()
+                    raise BusUnavailableError(f"Kafka unreachable: {exc!r}", RETRY_AFTER_S) from exc
+                self._producer = producer
+            return self._producer
+
+    async def publish(
+        self,
+        topic: str,
+        items: Sequence[tuple[bytes | None, bytes]],
+        headers: Sequence[Sequence[tuple[str, bytes]]] | None = None,
+    ) -> None:
+        if not items:
+            return
+        producer = await self._ensure_producer()
+        try:
+            await asyncio.wait_for(
+                _send_all(producer, topic, items, headers), self.settings.kafka_request_timeout_s
+            )
+        except (KafkaError, TimeoutError) as exc:
+            raise BusUnavailableError(
+                f"Kafka did not acknowledge within {self.settings.kafka_request_timeout_s} s",
+                RETRY_AFTER_S,
+            ) from exc
+
+
+async def _send_all(
+    producer: AIOKafkaProducer,
+    topic: str,
+    items: Sequence[tuple[bytes | None, bytes]],
+    headers: Sequence[Sequence[tuple[str, bytes]]] | None,
+) -> None:
+    """Queue every record (batched by the producer), then wait for every acknowledgement."""
+    futures = [
+        await producer.send(topic, value, key=key, headers=list(headers[i]) if headers else None)
+        for i, (key, value) in enumerate(items)
+    ]
+    await asyncio.gather(*futures)
