@@ -194,7 +194,7 @@ def _start(kind: str, env: dict[str, str], log: Path, loop: str, http: str) -> _
         if process.poll() is not None:
             raise RuntimeError(f"the {kind} server exited:\n{log.read_text()[-4000:]}")
         try:
-            if httpx.get(probe, timeout=2).status_code == 200:
+            if httpx.get(probe, timeout=2, trust_env=False).status_code == 200:
                 return server
         except httpx.TransportError:
             pass
@@ -243,9 +243,14 @@ async def _seed(data_dir: Path, extra: int) -> tuple[str, dict[str, str]]:
                 more = synthetic_list(extra, seed=7, regions=tree).entries()
                 entries = (*entries, *more)
                 revision = Revision(
-                    sample.number + 1, sample.number, "published", sample.effective_from,
-                    "bench", "bench.polling", entries,
-                )  # fmt: skip
+                    number=sample.number + 1,
+                    base=sample.number,
+                    status="published",
+                    effective_from=sample.effective_from,
+                    author="bench",
+                    note="bench.polling",
+                    entries=entries,
+                )
                 await lists.add(session, revision)
             for entry in entries:
                 _, tokens[entry.enterprise_id] = await create_token(
@@ -354,7 +359,9 @@ async def _load(port: int, probes: Sequence[Probe], concurrency: int) -> dict[st
 
 async def _issue_warning(port: int, operator: str) -> None:
     warning = {"region": KUNDULUN, "level": "orange", "reason": {"zh-CN": "基准", "en": "bench"}}
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", timeout=60, trust_env=False
+    ) as client:
         answer = await client.post(
             "/api/v1/alerts", json=warning, headers={"Authorization": f"Bearer {operator}"}
         )

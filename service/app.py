@@ -14,12 +14,10 @@ from fastapi import FastAPI
 
 from service import errors
 from service.body_limit import BodyLimitMiddleware
-from service.metrics import MetricsMiddleware
+from service.metrics import API_PREFIX, MetricsMiddleware
 from service.routers import enterprises, health, lists, places, readings, tokens, warnings
 from service.runtime import Runtime
 from service.settings import Settings
-
-API_PREFIX = "/api/v1"
 
 DESCRIPTION = """
 Heavy-pollution-weather emergency response for a district environment bureau.

@@ -39,9 +39,12 @@ def parse_accept_language(header: str) -> str | None:
 
 
 def request_language(request: Request) -> str:
-    chosen = _supported(request.query_params.get("lang", ""))
+    chosen = None
+    if request.scope.get("query_string"):  # skip parsing on the polling path's bare URL
+        chosen = _supported(request.query_params.get("lang", ""))
     if chosen is None:
-        chosen = parse_accept_language(request.headers.get("accept-language", ""))
+        header = request.headers.get("accept-language")
+        chosen = parse_accept_language(header) if header else None
     if chosen is None:
         settings = getattr(request.app.state, "settings", None)
         chosen = settings.default_language if settings is not None else "zh-CN"

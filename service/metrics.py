@@ -14,6 +14,8 @@ from prometheus_client import (
     generate_latest,
 )
 
+API_PREFIX = "/api/v1"
+
 if TYPE_CHECKING:
     from service.runtime import Runtime
 
@@ -86,6 +88,7 @@ class MetricsMiddleware:
     def __init__(self, app: Any, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -103,5 +106,14 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_status)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.requests.labels(scope["method"], route, str(status[0])).inc()
-            self.metrics.latency.labels(route).observe(time.perf_counter() - started)
+            if scope["path"].startswith(API_PREFIX):  # FastAPI gives the router's own path
+                route = API_PREFIX + route
+            key = (scope["method"], route, status[0])
+            children = self._children.get(key)
+            if children is None:
+                children = self._children[key] = (
+                    self.metrics.requests.labels(scope["method"], route, str(status[0])),
+                    self.metrics.latency.labels(route),
+                )
+            children[0].inc()
+            children[1].observe(time.perf_counter() - started)

@@ -226,7 +226,10 @@ async def test_health_readiness_and_metrics_need_no_token(api: Api) -> None:
     metrics = await api.client.get("/metrics")
     assert health.json() == {"status": "ok"}
     assert ready.status_code == 200 and ready.json()["checks"] == {"board": True, "database": True}
-    assert 'haze_http_requests_total{method="GET",route="/regions",status="200"}' in metrics.text
+    assert (
+        'haze_http_requests_total{method="GET",route="/api/v1/regions",status="200"}'
+        in metrics.text
+    )
     enterprises = len(kundulun_list().entries)
     assert f"haze_list_enterprises {float(enterprises)}" in metrics.text
 
