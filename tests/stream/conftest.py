@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import atexit
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from bench import tansu_server
-from service.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -30,26 +28,6 @@ def kafka_bootstrap() -> Iterator[str]:
         yield server.bootstrap
     finally:
         server.stop()
-
-
-def stream_settings(database_url: str, bootstrap: str, **overrides: object) -> Settings:
-    tag = uuid.uuid4().hex[:8]
-    values: dict[str, object] = {
-        "database_url": database_url,
-        "kafka_bootstrap": bootstrap,
-        "kafka_idempotent": os.environ.get("HAZE_TEST_KAFKA_IDEMPOTENT", "") == "1",
-        "kafka_session_timeout_ms": 2000,
-        "kafka_heartbeat_ms": 500,
-        "kafka_request_timeout_s": 5,
-        "admin_token": "admin-token-for-stream-tests-0123456789",
-        "metrics_port": 0,
-        "refresh_interval_s": 3600,
-    }
-    for name in ("readings", "forecasts", "alerts", "actions", "dlq"):
-        values[f"kafka_topic_{name}"] = f"t{tag}.{name}"
-    values["kafka_group_readings"] = f"g{tag}.readings"
-    values["kafka_group_forecasts"] = f"g{tag}.forecasts"
-    return Settings(**(values | overrides))
 
 
 @pytest.fixture
