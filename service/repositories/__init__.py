@@ -12,6 +12,7 @@ create-or-replace of one row.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from emission_list.i18n import Text
 from service.db.models import Base
+from service.db.types import json_safe
 
+#: From this many rows on, PostgreSQL upserts go through COPY and a staging table.
+COPY_MIN_ROWS = 200
+_PG = postgresql.dialect()
+_JSONB = postgresql.JSONB
 #: Rows per INSERT statement: stays below the bind-parameter limits of asyncpg (32,767) and
 #: SQLite (32,766) for tables of up to 16 columns.
 CHUNK_ROWS = 2000
@@ -52,6 +58,48 @@ class UpsertCounts:
     @property
     def total(self) -> int:
         return self.inserted + self.updated + self.unchanged + self.superseded
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+async def _copy_upsert(
+    session: AsyncSession,
+    table: Table,
+    rows: list[Mapping[str, Any]],
+    key: Sequence[str],
+    compared: Sequence[str],
+    now: dt.datetime,
+) -> list[Any]:
+    """PostgreSQL: the rows by binary COPY into a temporary table, then one
+    ``INSERT ... SELECT ... ON CONFLICT DO UPDATE ... WHERE distinct RETURNING updated_at``,
+    in the session's transaction. Returns the ``updated_at`` of each row written."""
+    columns = list(rows[0])
+    as_json = {c for c in columns if isinstance(table.c[c].type.dialect_impl(_PG), _JSONB)}
+    records = [
+        tuple(json.dumps(json_safe(r[c])) if c in as_json else r[c] for c in columns) for r in rows
+    ]
+    connection = await session.connection()
+    raw = (await connection.get_raw_connection()).driver_connection
+    target, staging = _quoted(table.name), f"haze_in_{table.name}"
+    await raw.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {_quoted(staging)} "
+        f"(LIKE {target} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    )
+    await raw.execute(f"TRUNCATE {_quoted(staging)}")
+    await raw.copy_records_to_table(staging, records=records, columns=columns)
+    names = ", ".join(_quoted(c) for c in columns)
+    updates = ", ".join(f"{_quoted(c)} = EXCLUDED.{_quoted(c)}" for c in compared)
+    changed = " OR ".join(
+        f"{target}.{_quoted(c)} IS DISTINCT FROM EXCLUDED.{_quoted(c)}" for c in compared
+    )
+    statement = (
+        f"INSERT INTO {target} ({names}) SELECT {names} FROM {_quoted(staging)} "
+        f"ON CONFLICT ({', '.join(_quoted(k) for k in key)}) DO UPDATE "
+        f"SET {updates}, updated_at = $1 WHERE {changed} RETURNING updated_at"
+    )
+    return [row[0] for row in await raw.fetch(statement, now)]
 
 
 def utcnow() -> dt.datetime:
@@ -104,7 +152,12 @@ async def upsert_rows(
     counts = UpsertCounts(superseded=given - len(latest))
     if not latest:
         return counts
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql" and len(latest) >= COPY_MIN_ROWS:
+        stamps = await _copy_upsert(session, table, list(latest.values()), key, compared, now)
+        inserted = sum(stamp is None for stamp in stamps)
+        return counts + UpsertCounts(inserted, len(stamps) - inserted, len(latest) - len(stamps))
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(table)
     statement = (
         statement.on_conflict_do_update(

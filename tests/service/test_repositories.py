@@ -450,3 +450,32 @@ async def test_audit_records_and_filters(session: AsyncSession) -> None:
         {"entries": 90}
     ]
     assert len(await audit.recent(session, limit=1)) == 1
+
+
+async def test_bulk_upserts_replay_nothing_and_correct_what_changed(session: AsyncSession) -> None:
+    """From COPY_MIN_ROWS rows on, PostgreSQL goes through COPY and a staging table: the same
+    counts and the same stored values as the multi-row INSERT (SQLite takes that one)."""
+    await _seed(session)
+    n = shared.COPY_MIN_ROWS + 50
+    rows = [
+        _reading(h, float(h % 500), flags=["pm25_gt_pm10"] if h % 7 == 0 else []) for h in range(n)
+    ]
+    assert await readings.upsert_many(session, rows, now=NOW1) == shared.UpsertCounts(inserted=n)
+    assert await readings.upsert_many(session, rows, now=NOW2) == shared.UpsertCounts(unchanged=n)
+    corrected = [dict(r, so2=1.5) if i % 10 == 0 else r for i, r in enumerate(rows)]
+    counts = await readings.upsert_many(session, corrected, now=NOW2)
+    assert counts == shared.UpsertCounts(updated=-(-n // 10), unchanged=n - -(-n // 10))
+    stored = await readings.get(session, STATION, T0 + dt.timedelta(hours=10))
+    assert (stored.so2, stored.pm25, stored.updated_at) == (1.5, 10.0, NOW2)
+    flagged = await readings.get(session, STATION, T0 + dt.timedelta(hours=7))
+    assert flagged.flags == ["pm25_gt_pm10"] and flagged.updated_at is None
+    result = {"period": "1h", "aqi": 80, "category": 2, "primary": "pm25", "edition": "2026"}
+    iaqi = {"pm25": 80.0, "o3": math.nan}
+    results = [
+        {"station_id": STATION, "observed_at": r["observed_at"], "iaqi": iaqi, **result}
+        for r in rows
+    ]
+    assert await readings.upsert_aqi_many(session, results) == shared.UpsertCounts(inserted=n)
+    assert await readings.upsert_aqi_many(session, results) == shared.UpsertCounts(unchanged=n)
+    latest = await readings.latest_aqi(session, STATION)
+    assert latest.iaqi["pm25"] == 80.0 and latest.aqi == 80
