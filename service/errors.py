@@ -133,6 +133,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI reads the body before the dependencies run: who is calling comes first.
+        if request.url.path.startswith("/api/v1"):
+            from service.deps import principal_of_request
+
+            try:
+                await principal_of_request(request)
+            except HazeError as refused:
+                return await _haze(request, refused)
         message = text("请求内容不符合要求", "The request is not valid")
         return error_response(request, 422, "request.invalid", message, _validation_details(exc))
 
@@ -166,6 +174,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, description in {
         401: "No valid bearer token (`auth.missing`, `auth.invalid`).",
         403: "The token's role may not do this (`auth.forbidden`).",
+        404: "Something the path names does not exist, or is not this token's to see.",
+        409: "Conflicts with the current state (a published revision, a stale draft, a cycle).",
         413: "The body is larger than the configured limit (`body.too_large`).",
         422: "The request does not validate (`request.invalid`); every problem in `details`.",
     }.items()

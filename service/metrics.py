@@ -105,9 +105,10 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
-            if scope["path"].startswith(API_PREFIX):  # FastAPI gives the router's own path
-                route = API_PREFIX + route
+            matched = scope.get("route")
+            route = getattr(matched, "path", "unmatched")
+            if matched is not None and scope["path"].startswith(API_PREFIX):
+                route = API_PREFIX + route  # FastAPI gives the router's own path
             key = (scope["method"], route, status[0])
             children = self._children.get(key)
             if children is None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
 
 from service.deps import LanguageDep, OperatorDep, PrincipalDep, RuntimeDep, SessionDep
 from service.errors import ERROR_RESPONSES, HazeError, not_found
@@ -31,7 +33,7 @@ def _unknown_region(region_id: str) -> HazeError:
 
 @router.put("/regions/{region_id}", response_model=RegionOut)
 async def put_region(
-    region_id: str,
+    region_id: Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_.-]+$")],
     body: RegionIn,
     operator: OperatorDep,
     session: SessionDep,
@@ -70,7 +72,7 @@ async def get_regions(
 
 @router.put("/stations/{station_id}", response_model=StationOut)
 async def put_station(
-    station_id: str,
+    station_id: Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_.-]+$")],
     body: StationIn,
     operator: OperatorDep,
     session: SessionDep,

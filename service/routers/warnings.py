@@ -50,12 +50,29 @@ def _check_region(runtime: RuntimeDep, region: str) -> None:
     responses={202: {"model": Queued, "description": "Queued on Kafka; decided by a consumer."}},
 )
 async def post_forecast(
-    body: ForecastIn, _: OperatorDep, runtime: RuntimeDep, language: LanguageDep, response: Response
+    body: ForecastIn,
+    operator: OperatorDep,
+    runtime: RuntimeDep,
+    language: LanguageDep,
+    response: Response,
 ) -> DecisionOut | Queued:
     """A region's daily AQI forecast: the warning level is decided and the alert lifecycle
     runs at once; the answer says what was decided, why, and how many enterprises it moved."""
     _check_region(runtime, body.region)
+    tolerance = dt.timedelta(seconds=runtime.settings.readings_future_tolerance_s)
+    if body.issued_at > utcnow() + tolerance:
+        raise HazeError(
+            422,
+            "forecast.future",
+            text("发布时间晚于当前时间", "issued_at is in the future"),
+            [{"field": "issued_at"}],
+        )
     await runtime.bus.publish(runtime.settings.kafka_topic_forecasts, [encode_forecast(body)])
+    async with runtime.session_maker() as session:  # who posted it, once the bus has it
+        details = {"issued_at": body.issued_at.isoformat()}
+        target = f"region/{body.region}"
+        await audit.record(session, operator.token_id, "forecast.post", target, details)
+        await session.commit()
     outcome = runtime.forecasts.outcome(body.region, body.issued_at)
     if outcome is None:
         response.status_code = status.HTTP_202_ACCEPTED

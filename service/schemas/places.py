@@ -13,8 +13,18 @@ from emission_list.samples import GAS_REFERENCE, PARTICLE_ACTUAL, Region, Statio
 
 
 def _bilingual(value: object) -> object:
-    """A plain string names the place in both languages."""
-    return text(value, value) if isinstance(value, str) else value
+    """A plain string names the place in both languages; one language fills the other."""
+    if isinstance(value, str):
+        value = {"zh-CN": value, "en": value}
+    if isinstance(value, dict):
+        zh = str(value.get("zh-CN") or "").strip()
+        en = str(value.get("en") or "").strip()
+        if not (zh or en) or set(value) - {"zh-CN", "en"}:
+            raise ValueError('a name needs "zh-CN" and/or "en" (nothing else), not empty')
+        if max(len(zh), len(en)) > 200:
+            raise ValueError("a name has at most 200 characters")
+        return text(zh or en, en or zh)
+    return value
 
 
 class RegionIn(BaseModel):

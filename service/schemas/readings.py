@@ -30,16 +30,16 @@ class ReadingIn(BaseModel):
         },
     )
 
-    station_id: str = Field(min_length=1, max_length=64)
+    station_id: str = Field(min_length=1, max_length=32)
     observed_at: AwareDatetime = Field(
         description="ISO 8601 with offset; the hour the value ends (14:00 covers 13:00-14:00)."
     )
-    pm25: float | None = Field(None, description="PM2.5 [µg/m³], actual conditions")
-    pm10: float | None = Field(None, description="PM10 [µg/m³], actual conditions")
-    so2: float | None = Field(None, description="SO2 [µg/m³], reference conditions")
-    no2: float | None = Field(None, description="NO2 [µg/m³], reference conditions")
-    o3: float | None = Field(None, description="O3 [µg/m³], reference conditions")
-    co: float | None = Field(None, description="CO [mg/m³], reference conditions")
+    pm25: float | None = Field(None, strict=True, description="PM2.5 [µg/m³], actual conditions")
+    pm10: float | None = Field(None, strict=True, description="PM10 [µg/m³], actual conditions")
+    so2: float | None = Field(None, strict=True, description="SO2 [µg/m³], reference conditions")
+    no2: float | None = Field(None, strict=True, description="NO2 [µg/m³], reference conditions")
+    o3: float | None = Field(None, strict=True, description="O3 [µg/m³], reference conditions")
+    co: float | None = Field(None, strict=True, description="CO [mg/m³], reference conditions")
 
 
 class RejectedRow(BaseModel):

@@ -128,7 +128,7 @@ def _check_row(
         errors.append(_error("station_id", "station.unknown", language, station=row.station_id))
     elif allowed is not None and row.station_id not in allowed:
         errors.append(_error("station_id", "station.forbidden", language, station=row.station_id))
-    at = row.observed_at
+    at = row.observed_at.astimezone(dt.UTC)  # "on the hour" in UTC: +05:30 stamps exist
     if at > now + tolerance:
         minutes = int(tolerance.total_seconds() // 60)
         errors.append(
