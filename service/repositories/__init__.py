@@ -77,9 +77,7 @@ async def _copy_upsert(
     in the session's transaction. Returns the ``updated_at`` of each row written."""
     columns = list(rows[0])
     as_json = {c for c in columns if isinstance(table.c[c].type.dialect_impl(_PG), _JSONB)}
-    records = [
-        tuple(json.dumps(json_safe(r[c])) if c in as_json else r[c] for c in columns) for r in rows
-    ]
+    records = [tuple(_json(r[c]) if c in as_json else r[c] for c in columns) for r in rows]
     connection = await session.connection()
     raw = (await connection.get_raw_connection()).driver_connection
     target, staging = _quoted(table.name), f"haze_in_{table.name}"
@@ -100,6 +98,13 @@ async def _copy_upsert(
         f"SET {updates}, updated_at = $1 WHERE {changed} RETURNING updated_at"
     )
     return [row[0] for row in await raw.fetch(statement, now)]
+
+
+def _json(value: Any) -> str:
+    try:
+        return json.dumps(value, allow_nan=False)
+    except ValueError:  # NaN or infinity somewhere: stored as text, as the ORM path does
+        return json.dumps(json_safe(value))
 
 
 def utcnow() -> dt.datetime:
