@@ -11,6 +11,12 @@ from collections.abc import Sequence
 from service.settings import Settings
 
 
+def _without_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def serve(settings: Settings, *, consumers: bool = True, log_level: str = "info") -> int:
     """Migrate, seed on first start, print a new operator token once, then serve."""
     import uvicorn
@@ -33,7 +39,7 @@ def serve(settings: Settings, *, consumers: bool = True, log_level: str = "info"
     mode = "with consumers" if consumers else "API only (--no-consumers)"
     print(
         f"Haze Response on http://{settings.host}:{settings.port} ({mode}); "
-        f"API docs at /docs; database {settings.database_url}",
+        f"API docs at /docs; database {_without_password(settings.database_url)}",
         flush=True,
     )
     app = create_app(settings, consumers=consumers)
