@@ -39,6 +39,8 @@ from service.settings import Settings
 
 log = logging.getLogger("haze.runtime")
 
+#: Actions records encoded and published at a time (each publish waits for its acks).
+ACTIONS_CHUNK = 5_000
 #: The consumers a process can run (``haze consume``); ``haze serve`` runs both by default.
 CONSUMERS = ("readings", "forecasts")
 
@@ -157,17 +159,22 @@ class Runtime:
         """Publish a change's alert events (``haze.alerts``) and the new actions of every
         enterprise it moved (``haze.actions``, keyed by enterprise id, compactable).
 
-        Called after the change committed. On the embedded bus only topics somebody
-        subscribed to are published."""
+        Called after the change committed. The alert goes first: every API process moves
+        its board on it, while the actions records of a large list take seconds to encode,
+        chunk by chunk, yielding to the event loop in between. On the embedded bus only
+        topics somebody subscribed to are published."""
         settings, board = self.settings, self.state.board
-        outbound = [
-            (settings.kafka_topic_alerts, alert_records(outcome)),
-            (settings.kafka_topic_actions, action_records(board, outcome.changed_enterprises)),
-        ]
-        for topic, items in outbound:
-            if isinstance(self.bus, InProcessBus) and not self.bus.has_handler(topic):
-                continue
-            await self.bus.publish(topic, items)
+        if self._publishes(settings.kafka_topic_alerts):
+            await self.bus.publish(settings.kafka_topic_alerts, alert_records(outcome))
+        if not self._publishes(settings.kafka_topic_actions):
+            return
+        changed = outcome.changed_enterprises
+        for start in range(0, len(changed), ACTIONS_CHUNK):
+            chunk = action_records(board, changed[start : start + ACTIONS_CHUNK])
+            await self.bus.publish(settings.kafka_topic_actions, chunk)
+
+    def _publishes(self, topic: str) -> bool:
+        return not isinstance(self.bus, InProcessBus) or self.bus.has_handler(topic)
 
     async def _tick(self) -> None:
         while True:
