@@ -218,17 +218,27 @@ class Enterprise:
             baseline = [baseline.get(p, 0.0) for p in LIST_POLLUTANTS]
         overrides = data.get("overrides") or {}
         return cls(
-            enterprise_id=str(data.get("enterprise_id") or "").strip().upper(),
-            name=str(data.get("name") or "").strip(),
-            name_en=str(data.get("name_en") or "").strip(),
-            region=str(data.get("region") or "").strip(),
-            industry=str(data.get("industry") or "").strip(),
-            grade=str(data.get("grade") or "").strip(),
+            enterprise_id=_text(data, "enterprise_id").upper(),
+            name=_text(data, "name"),
+            name_en=_text(data, "name_en"),
+            region=_text(data, "region"),
+            industry=_text(data, "industry"),
+            grade=_text(data, "grade"),
             guaranteed_supply=_flag(data.get("guaranteed_supply", False)),  # type: ignore[arg-type]
             baseline=tuple(baseline),  # type: ignore[arg-type]
             overrides=overrides,
-            contact=str(data.get("contact") or "").strip(),
+            contact=_text(data, "contact"),
         )
+
+
+def _text(data: Mapping[str, Any], name: str) -> str:
+    """A text field, stripped; numbers (spreadsheet cells) read as text, anything else refused."""
+    value = data.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, Mapping | list | tuple | set):
+        raise TypeError(f"{name} must be text, not {type(value).__name__}")
+    return str(value).strip()
 
 
 #: Entry fields in a stable order (CSV columns, diffs).

@@ -105,7 +105,8 @@ def format_message(code: str, **params: object) -> dict[str, str]:
     """The bilingual message of a validation code, its ``{name}`` fields filled in."""
 
     def value(v: object, lang: str) -> object:
-        return v[lang] if isinstance(v, Mapping) else v
+        # A bilingual text gives its language; any other value (a bad input) is shown as is.
+        return v[lang] if isinstance(v, Mapping) and lang in v else v
 
     return {
         lang: MESSAGES[code][lang].format(**{k: value(v, lang) for k, v in params.items()})

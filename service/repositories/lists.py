@@ -206,7 +206,11 @@ async def get(session: AsyncSession, number: int) -> Revision | None:
     row = await session.get(ListRevision, number)
     if row is None:
         return None
-    statement = select(ListEntry.data).where(ListEntry.revision == number)
+    statement = (
+        select(ListEntry.data)
+        .where(ListEntry.revision == number)
+        .order_by(ListEntry.enterprise_id)  # stable entry indices in validation errors
+    )
     entries = tuple(Enterprise.from_dict(d) for d in (await session.execute(statement)).scalars())
     return Revision(
         row.number, row.base, row.status, row.effective_from, row.author, row.note, entries

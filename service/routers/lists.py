@@ -115,7 +115,7 @@ async def put_entry(
         )
     try:
         parsed = Enterprise.from_dict({**entry, "enterprise_id": enterprise_id})
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
         raise HazeError(
             422,
             "entry.unreadable",

@@ -24,6 +24,10 @@ from emission_list.revisions import Revision, RevisionDiff, RevisionError, diff,
 from service.repositories import audit, lists
 
 
+def _errors(count: int) -> str:
+    return f"{count} error" if count == 1 else f"{count} errors"
+
+
 def _unknown(number: int) -> RevisionError:
     return RevisionError(
         "revision.unknown", text(f"没有第 {number} 版清单", f"No list revision {number}")
@@ -74,6 +78,16 @@ def preview(
         raise RevisionError(
             "region.unknown", text(f"未知区域 {region}", f"Unknown region {region}")
         )
+    errors = validate_revision(draft, catalog, tree.leaves, regions=tree.ids)
+    if errors:  # the evaluator compiles valid lists only
+        raise RevisionError(
+            "revision.invalid",
+            text(
+                f"第 {draft.number} 版清单有 {len(errors)} 处错误，无法预览",
+                f"Revision {draft.number} cannot be previewed: it has {_errors(len(errors))}",
+            ),
+            errors,
+        )
     evaluator = Evaluator(compile_revision(draft, catalog, tree))
     own = np.zeros(len(tree), dtype=np.int8)
     own[tree.index[region]] = state_code(level, Response.FULL)
@@ -108,7 +122,7 @@ async def publish(
             "revision.invalid",
             text(
                 f"第 {number} 版清单有 {len(errors)} 处错误，未发布",
-                f"Revision {number} has {len(errors)} errors and was not published",
+                f"Revision {number} has {_errors(len(errors))} and was not published",
             ),
             errors,
         )

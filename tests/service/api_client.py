@@ -8,6 +8,8 @@ enterprise, ``api.enterprise_id``).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import httpx
@@ -45,3 +47,21 @@ class Api:
 
 def api_settings(database_url: str, **overrides: object) -> Settings:
     return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, **overrides)
+
+
+@asynccontextmanager
+async def served_api(database_url: str, **overrides: object) -> AsyncIterator[Api]:
+    """The app on a seeded database with these settings, its lifespan running, and the
+    operator token of its first start in ``secrets["operator"]``."""
+    from service.app import create_app
+    from service.bootstrap import prepare
+
+    settings = api_settings(database_url, **overrides)
+    prepared = await prepare(settings)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://haze") as client:
+            found = Api(client, app)
+            found.secrets["operator"] = prepared.operator_token or ""
+            yield found

@@ -10,16 +10,13 @@ import re
 from collections.abc import AsyncIterator
 
 import fastapi.routing
-import httpx
 import pytest
 import pytest_asyncio
-from api_client import ADMIN_TOKEN, STATION_IDS, Api, api_settings
+from api_client import ADMIN_TOKEN, STATION_IDS, Api, served_api
 from fastapi import FastAPI
 from sqlalchemy import func, select, update
 
 from service import security
-from service.app import create_app
-from service.bootstrap import prepare
 from service.db.models import Token
 from service.repositories import audit
 
@@ -97,18 +94,11 @@ async def _count_tokens(api: Api) -> int:
 @pytest_asyncio.fixture
 async def uncached_api(database_url: str) -> AsyncIterator[Api]:
     """The app with ``token_cache_s=0``: every request reads its token's row."""
-    settings = api_settings(database_url, token_cache_s=0)
-    prepared = await prepare(settings)
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://haze") as client:
-            found = Api(client, app)
-            found.secrets["operator"] = prepared.operator_token or ""
-            found.secrets["enterprise"] = await found.token(
-                "enterprise", enterprise_id=found.enterprise_id
-            )
-            yield found
+    async with served_api(database_url, token_cache_s=0) as found:
+        found.secrets["enterprise"] = await found.token(
+            "enterprise", enterprise_id=found.enterprise_id
+        )
+        yield found
 
 
 async def test_every_route_of_the_app_is_documented_so_the_role_matrix_covers_it(api: Api) -> None:

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from api_client import Api, api_settings
+from api_client import Api, api_settings, served_api
 from sqlalchemy import func, select
 
 from emission_list.samples import kundulun_regions, kundulun_stations
@@ -60,15 +60,8 @@ async def _post(api: Api, rows: object, role: str = "operator", **params: str) -
 @asynccontextmanager
 async def _own_app(database_url: str, **overrides: object) -> AsyncIterator[Api]:
     """The app on a seeded database with other settings (as the ``api`` fixture builds it)."""
-    settings = api_settings(database_url, **overrides)
-    prepared = await prepare(settings)
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://haze") as client:
-            found = Api(client, app)
-            found.secrets["operator"] = prepared.operator_token or ""
-            yield found
+    async with served_api(database_url, **overrides) as found:
+        yield found
 
 
 # --- POST /readings ---------------------------------------------------------------------------
