@@ -65,7 +65,6 @@ import math
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -77,6 +76,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from bench.servers import free_port, stop, wait_ready
 
 RATIO_GOAL = 0.5
 KUNDULUN = "150203"
@@ -164,12 +165,6 @@ def _serve(kind: str, port: int, loop: str, http: str) -> None:
     )  # fmt: skip
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class _Server:
     process: subprocess.Popen[bytes]
@@ -177,7 +172,7 @@ class _Server:
 
 
 def _start(kind: str, env: dict[str, str], log: Path, loop: str, http: str) -> _Server:
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "bench.polling", "--serve", kind, "--port", str(port)]
     with log.open("ab") as sink:
         process = subprocess.Popen(
@@ -187,29 +182,13 @@ def _start(kind: str, env: dict[str, str], log: Path, loop: str, http: str) -> _
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
-    server = _Server(process, port)
     probe = f"http://127.0.0.1:{port}" + ("/readyz" if kind == "app" else "/bare")
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the {kind} server exited:\n{log.read_text()[-4000:]}")
-        try:
-            if httpx.get(probe, timeout=2, trust_env=False).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    _stop(server)
-    raise RuntimeError(f"the {kind} server did not start:\n{log.read_text()[-4000:]}")
+    wait_ready(probe, process, log)
+    return _Server(process, port)
 
 
 def _stop(server: _Server) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
+    stop(server.process)
 
 
 # --- the database: the sample, more enterprises, a token each -------------------------------
