@@ -83,6 +83,8 @@ class KafkaBus:
             self._producer = None
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
+        if self._producer is not None:  # every publish passes here: no lock once started
+            return self._producer
         async with self._lock:
             if self._producer is None:
                 producer = AIOKafkaProducer(**producer_options(self.settings))

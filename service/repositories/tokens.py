@@ -19,12 +19,6 @@ async def add(session: AsyncSession, token: Token) -> Token:
     return token
 
 
-async def by_hash(session: AsyncSession, token_hash: str) -> Token | None:
-    """The token with this hash (one indexed read), whatever its state."""
-    statement = select(Token).where(Token.token_hash == token_hash)
-    return (await session.execute(statement)).scalar_one_or_none()
-
-
 async def principal_row(connection: AsyncConnection, token_hash: str) -> Row[Any] | None:
     """What authentication needs of the token with this hash: one indexed read, no ORM (the
     polling path pays for every microsecond)."""

@@ -100,17 +100,7 @@ class RevisionOut(BaseModel):
 
     @classmethod
     def of(cls, info: RevisionInfo) -> RevisionOut:
-        return cls(
-            number=info.number,
-            base=info.base,
-            status=str(info.status),
-            effective_from=info.effective_from,
-            author=info.author,
-            note=info.note,
-            created_at=info.created_at,
-            published_at=info.published_at,
-            entries=info.entries,
-        )
+        return cls.model_validate(info, from_attributes=True)
 
 
 class DraftIn(BaseModel):

@@ -62,7 +62,7 @@ class RegionOut(BaseModel):
     def of(cls, region: Region, language: str) -> RegionOut:
         return cls(
             region_id=region.region_id,
-            name=region.name.get(language) or region.name.get("zh-CN", ""),
+            name=pick(region.name, language),
             names=dict(region.name),
             parent=region.parent,
             kind=region.kind,
@@ -123,7 +123,7 @@ class StationOut(BaseModel):
     def of(cls, station: Station, language: str) -> StationOut:
         return cls(
             station_id=station.station_id,
-            name=station.name.get(language) or station.name.get("zh-CN", ""),
+            name=pick(station.name, language),
             names=dict(station.name),
             lon=station.lon,
             lat=station.lat,

@@ -45,17 +45,7 @@ class TokenOut(BaseModel):
 
     @classmethod
     def of(cls, token: Token) -> TokenOut:
-        return cls(
-            id=token.id,
-            role=token.role,  # type: ignore[arg-type]
-            enterprise_id=token.enterprise_id,
-            station_ids=list(token.station_ids or ()),
-            label=token.label,
-            created_at=token.created_at,
-            expires_at=token.expires_at,
-            revoked_at=token.revoked_at,
-            created_by=token.created_by,
-        )
+        return cls.model_validate(token, from_attributes=True)
 
 
 class TokenCreated(TokenOut):
