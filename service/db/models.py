@@ -127,6 +127,32 @@ class AqiResult(Base):
     primary: Mapped[str] = mapped_column(String(64))  # pollutants joined by ";"
     iaqi: Mapped[dict[str, Any]] = mapped_column(JSONType)
     edition: Mapped[str] = mapped_column(String(16))
+    means: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    computed_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime | None]
+
+
+class RegionAqi(Base):
+    """A region's AQI for the hour or the 24 hours ending then, from the mean concentrations
+    (``means``) of the ``stations`` in it and under it that had a value."""
+
+    __tablename__ = "region_aqi"
+    __table_args__ = (
+        UniqueConstraint("region", "observed_at", "period"),
+        CheckConstraint(_one_of("period", ("1h", "24h")), name="period"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    region: Mapped[str] = mapped_column(ForeignKey("regions.region_id"))
+    observed_at: Mapped[dt.datetime]
+    period: Mapped[str] = mapped_column(String(3))
+    aqi: Mapped[int | None]
+    category: Mapped[int] = mapped_column(SmallInteger)
+    primary: Mapped[str] = mapped_column(String(64))
+    iaqi: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    means: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    stations: Mapped[int]
+    edition: Mapped[str] = mapped_column(String(16))
     computed_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime | None]
 
