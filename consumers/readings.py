@@ -10,7 +10,6 @@ offsets only after it returns.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -19,10 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consumers.codec import ReadingBatch, decode_readings
 from consumers.readings_aqi import hourly_results
-from emission_list.aqi import POLLUTANTS
 from service.bus import Record
-from service.repositories import readings, stations
-from service.schemas.readings import POLLUTANT_FIELDS
+from service.repositories import hourly, stations
+from service.repositories.hourly import StationHours
 
 DeadLetter = Callable[[Sequence[tuple[Record, str]]], Awaitable[None]]
 
@@ -33,29 +31,26 @@ class BatchResult:
     dead_lettered: int
 
 
-def _rows(batch: ReadingBatch, keep: np.ndarray) -> tuple[list[dict], list[dict]]:
+def _last_per_station_hour(batch: ReadingBatch, keep: np.ndarray) -> np.ndarray:
+    """Rows to store: of the kept rows, the last of each station-hour (a later message wins)."""
+    hours = batch.observed_at.astype(np.int64).tolist()
+    last = {(batch.station_id[i], hours[i]): i for i in np.flatnonzero(keep).tolist()}
+    return np.array(sorted(last.values()), dtype=np.int64)
+
+
+def _station_hours(batch: ReadingBatch) -> StationHours:
     results = hourly_results(batch)
-    times = batch.observed_at.astype("datetime64[s]").astype(dt.datetime).tolist()
-    reading_rows, aqi_rows = [], []
-    for i in np.flatnonzero(keep).tolist():
-        at = times[i].replace(tzinfo=dt.UTC)
-        values = dict(zip(POLLUTANT_FIELDS, batch.values[i].tolist(), strict=True))
-        reading_rows.append(
-            {"station_id": batch.station_id[i], "observed_at": at, "flags": batch.flags[i]} | values
-        )
-        aqi_rows.append(
-            {
-                "station_id": batch.station_id[i],
-                "observed_at": at,
-                "period": "1h",
-                "aqi": results.aqi[i],
-                "category": int(results.category[i]),
-                "primary": results.primary[i],
-                "iaqi": dict(zip(POLLUTANTS, results.iaqi[i].tolist(), strict=True)),
-                "edition": str(results.edition[i]),
-            }
-        )
-    return reading_rows, aqi_rows
+    return StationHours(
+        station_id=batch.station_id,
+        observed_at=batch.observed_at,
+        values=batch.values,
+        flags=batch.flags,
+        aqi=results.aqi,
+        category=results.category,
+        primary=results.primary,
+        iaqi=results.iaqi,
+        edition=results.edition.tolist(),
+    )
 
 
 class ReadingsHandler:
@@ -79,10 +74,9 @@ class ReadingsHandler:
                 (batch.records[i], f"unknown station {batch.station_id[i]!r}")
                 for i in np.flatnonzero(~keep).tolist()
             ]
-            reading_rows, aqi_rows = _rows(batch, keep)
-            await readings.upsert_many(session, reading_rows)
-            await readings.upsert_aqi_many(session, aqi_rows)
+            hours = _station_hours(batch.take(_last_per_station_hour(batch, keep)))
+            await hourly.store(session, hours)
             await session.commit()
         if bad:
             await self._dead_letter(bad)
-        return BatchResult(stored=len(reading_rows), dead_lettered=len(bad))
+        return BatchResult(stored=len(hours), dead_lettered=len(bad))

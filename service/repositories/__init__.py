@@ -78,8 +78,7 @@ async def _copy_upsert(
     columns = list(rows[0])
     as_json = {c for c in columns if isinstance(table.c[c].type.dialect_impl(_PG), _JSONB)}
     records = [tuple(_json(r[c]) if c in as_json else r[c] for c in columns) for r in rows]
-    connection = await session.connection()
-    raw = (await connection.get_raw_connection()).driver_connection
+    raw = await driver_connection(session)
     target, staging = _quoted(table.name), f"haze_in_{table.name}"
     await raw.execute(
         f"CREATE TEMP TABLE IF NOT EXISTS {_quoted(staging)} "
@@ -98,6 +97,12 @@ async def _copy_upsert(
         f"SET {updates}, updated_at = $1 WHERE {changed} RETURNING updated_at"
     )
     return [row[0] for row in await raw.fetch(statement, now)]
+
+
+async def driver_connection(session: AsyncSession) -> Any:
+    """The driver's own connection under the session's transaction (asyncpg's on PostgreSQL)."""
+    connection = await session.connection()
+    return (await connection.get_raw_connection()).driver_connection
 
 
 def _json(value: Any) -> str:

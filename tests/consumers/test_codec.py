@@ -40,3 +40,18 @@ def test_poison_records_are_returned_with_a_reason_and_the_rest_decoded():
     assert [r.offset for r, _ in bad] == [0, 1, 2, 3]
     assert all(reason.startswith("undecodable reading") for _, reason in bad)
     assert len(batch) == 1 and batch.records[0].offset == 4
+
+
+def test_a_time_that_matches_the_pattern_but_is_no_date_is_set_aside_alone():
+    good = [encode_reading(reading(hour=h, pm25=float(h)))[1] for h in (1, 2)]
+    month13 = json.dumps({"s": "A", "t": "2026-13-05T06:00:00Z", "v": [1] * 6}).encode()
+    strings = json.dumps({"s": "A", "t": "2026-12-05T06:00:00Z", "v": ["1"] * 6}).encode()
+    records = [
+        Record("haze.readings", None, v, offset=i)
+        for i, v in enumerate([good[0], month13, strings, good[1]])
+    ]
+    batch, bad = decode_readings(records)
+    assert sorted(r.offset for r, _ in bad) == [1, 2]
+    assert [r.offset for r in batch.records] == [0, 3]
+    assert batch.column("pm25").tolist() == [1.0, 2.0]
+    assert batch.observed_at.tolist() == [dt.datetime(2026, 12, 5, 1), dt.datetime(2026, 12, 5, 2)]

@@ -1,0 +1,164 @@
+"""A batch of station-hours stored in one go: the readings and their hourly AQI, as columns.
+
+The readings consumer hands over numpy columns, never a dict per row. On PostgreSQL both
+tables are upserted by one statement: the columns travel as arrays (``unnest``), missing
+values as NaN turned into NULL by the database, the IAQI document built by
+``jsonb_build_object``; each upsert writes only rows whose values differ, so a replay
+changes nothing. On SQLite (the embedded default, low volume) the rows go through the
+generic upserts of :mod:`service.repositories.readings`; both paths store the same values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from emission_list.aqi import POLLUTANTS as IAQI_ORDER
+from service.repositories import UpsertCounts, driver_connection, utcnow
+from service.repositories.readings import POLLUTANTS, upsert_aqi_many, upsert_many
+
+
+@dataclass(frozen=True)
+class StationHours:
+    """Checked readings of distinct station-hours and their hourly AQI, as columns."""
+
+    station_id: list[str]
+    observed_at: np.ndarray  # (n,) datetime64[s], UTC, the hour's end
+    values: np.ndarray  # (n, 6) float64 in readings.POLLUTANTS order, NaN = not measured
+    flags: list[list[str]]
+    aqi: np.ndarray  # (n,) float64, NaN = no AQI
+    category: np.ndarray  # (n,) int, 0 = none
+    primary: list[str]  # pollutants joined by ";"
+    iaqi: np.ndarray  # (n, 6) float64 in emission_list.aqi.POLLUTANTS order
+    edition: list[str]
+
+    def __len__(self) -> int:
+        return len(self.station_id)
+
+
+def _flags_json(flags: list[str]) -> str:
+    return json.dumps(sorted(flags)) if flags else "[]"
+
+
+def _not_nan(column: str) -> str:
+    return f"NULLIF({column}, 'NaN')"
+
+
+_IAQI = ", ".join(f"'{p}', {_not_nan('i_' + p)}" for p in IAQI_ORDER)
+_AQI_VALUES = ("aqi", "category", "primary", "iaqi", "edition")
+
+
+def _changed(table: str, columns: tuple[str, ...]) -> str:
+    return " OR ".join(f'{table}."{c}" IS DISTINCT FROM EXCLUDED."{c}"' for c in columns)
+
+
+def _set(columns: tuple[str, ...]) -> str:
+    return ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns)
+
+
+_given_columns = [
+    ("station_id", "text"),
+    ("t", "float8"),
+    *((p, "float8") for p in POLLUTANTS),
+    ("flags", "text"),
+    ("aqi", "float8"),
+    ("category", "int4"),
+    ("primary", "text"),
+    *((f"i_{p}", "float8") for p in IAQI_ORDER),
+    ("edition", "text"),
+]
+_NOW = f"${len(_given_columns) + 1}"
+_UNNEST = ", ".join(f"${i}::{kind}[]" for i, (_, kind) in enumerate(_given_columns, 1))
+_NAMES = ", ".join(f'"{name}"' for name, _ in _given_columns)
+
+STORE_SQL = f"""
+WITH given AS (SELECT * FROM unnest({_UNNEST}) AS g({_NAMES})),
+r AS (
+  INSERT INTO readings (station_id, observed_at, {", ".join(POLLUTANTS)}, flags, received_at)
+  SELECT station_id, to_timestamp(t), {", ".join(_not_nan(p) for p in POLLUTANTS)},
+         flags::jsonb, {_NOW}
+  FROM given
+  ON CONFLICT (station_id, observed_at) DO UPDATE
+  SET {_set((*POLLUTANTS, "flags"))}, updated_at = {_NOW}
+  WHERE {_changed("readings", (*POLLUTANTS, "flags"))}
+  RETURNING updated_at
+),
+a AS (
+  INSERT INTO aqi_results
+    (station_id, observed_at, period, aqi, category, "primary", iaqi, edition, computed_at)
+  SELECT station_id, to_timestamp(t), '1h', {_not_nan("aqi")}::int4, category, "primary",
+         jsonb_build_object({_IAQI}), edition, {_NOW}
+  FROM given
+  ON CONFLICT (station_id, observed_at, period) DO UPDATE
+  SET {_set(_AQI_VALUES)}, updated_at = {_NOW}
+  WHERE {_changed("aqi_results", _AQI_VALUES)}
+  RETURNING updated_at
+)
+SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM r WHERE updated_at IS NULL),
+       (SELECT count(*) FROM a), (SELECT count(*) FROM a WHERE updated_at IS NULL)
+"""
+
+
+def _counts(given: int, written: int, inserted: int) -> UpsertCounts:
+    return UpsertCounts(inserted, written - inserted, given - written)
+
+
+async def store(
+    session: AsyncSession, hours: StationHours, *, now: dt.datetime | None = None
+) -> tuple[UpsertCounts, UpsertCounts]:
+    """Upsert the readings and their hourly AQI results; the counts of each.
+
+    The station-hours must be distinct and their stations exist (the caller checked)."""
+    now = now or utcnow()
+    n = len(hours)
+    if n == 0:
+        return UpsertCounts(), UpsertCounts()
+    if session.get_bind().dialect.name != "postgresql":
+        return await _store_rows(session, hours, now)
+    epoch = hours.observed_at.astype("datetime64[s]").astype(np.int64).astype(np.float64)
+    arguments = [
+        hours.station_id,
+        epoch.tolist(),
+        *(hours.values[:, j].tolist() for j in range(len(POLLUTANTS))),
+        [_flags_json(f) for f in hours.flags],
+        hours.aqi.tolist(),
+        hours.category.astype(np.int64).tolist(),
+        hours.primary,
+        *(hours.iaqi[:, j].tolist() for j in range(len(IAQI_ORDER))),
+        hours.edition,
+        now,
+    ]
+    raw = await driver_connection(session)
+    written, inserted, aqi_written, aqi_inserted = await raw.fetchrow(STORE_SQL, *arguments)
+    return _counts(n, written, inserted), _counts(n, aqi_written, aqi_inserted)
+
+
+async def _store_rows(
+    session: AsyncSession, hours: StationHours, now: dt.datetime
+) -> tuple[UpsertCounts, UpsertCounts]:
+    times = hours.observed_at.astype("datetime64[s]").astype(dt.datetime).tolist()
+    reading_rows, aqi_rows = [], []
+    for i, naive in enumerate(times):
+        at = naive.replace(tzinfo=dt.UTC)
+        station = hours.station_id[i]
+        values = dict(zip(POLLUTANTS, hours.values[i].tolist(), strict=True))
+        reading_rows.append({"station_id": station, "observed_at": at, "flags": hours.flags[i]})
+        reading_rows[-1].update(values)
+        aqi_rows.append(
+            {
+                "station_id": station,
+                "observed_at": at,
+                "period": "1h",
+                "aqi": float(hours.aqi[i]),
+                "category": int(hours.category[i]),
+                "primary": hours.primary[i],
+                "iaqi": dict(zip(IAQI_ORDER, hours.iaqi[i].tolist(), strict=True)),
+                "edition": hours.edition[i],
+            }
+        )
+    stored = await upsert_many(session, reading_rows, now=now)
+    return stored, await upsert_aqi_many(session, aqi_rows, now=now)
