@@ -18,8 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consumers.codec import ReadingBatch, decode_readings
 from consumers.readings_aqi import hourly_results
+from consumers.readings_windows import update_windows
+from emission_list.regions import RegionTree
 from service.bus import Record
-from service.repositories import hourly, stations
+from service.repositories import hourly, regions, stations
 from service.repositories.hourly import StationHours
 
 DeadLetter = Callable[[Sequence[tuple[Record, str]]], Awaitable[None]]
@@ -57,10 +59,16 @@ class ReadingsHandler:
     """Handles batches of ``haze.readings`` records."""
 
     def __init__(
-        self, session_maker: async_sessionmaker[AsyncSession], dead_letter: DeadLetter
+        self,
+        session_maker: async_sessionmaker[AsyncSession],
+        dead_letter: DeadLetter,
+        tree: Callable[[], RegionTree] | None = None,
     ) -> None:
+        """``tree`` gives the region tree the process keeps current; without it the tree is
+        read from the database for every batch."""
         self._session_maker = session_maker
         self._dead_letter = dead_letter
+        self._tree = tree
 
     async def __call__(self, records: Sequence[Record]) -> None:
         await self.handle(records)
@@ -76,6 +84,8 @@ class ReadingsHandler:
             ]
             hours = _station_hours(batch.take(_last_per_station_hour(batch, keep)))
             await hourly.store(session, hours)
+            tree = self._tree() if self._tree else await regions.tree(session)
+            await update_windows(session, hours, tree)
             await session.commit()
         if bad:
             await self._dead_letter(bad)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from emission_list.aqi import POLLUTANTS as IAQI_ORDER
 from service.repositories import UpsertCounts, driver_connection, utcnow
+from service.repositories.columnar import assignments, changed, json_object, not_nan, unnest
 from service.repositories.readings import POLLUTANTS, upsert_aqi_many, upsert_many
 
 
@@ -44,20 +45,8 @@ def _flags_json(flags: list[str]) -> str:
     return json.dumps(sorted(flags)) if flags else "[]"
 
 
-def _not_nan(column: str) -> str:
-    return f"NULLIF({column}, 'NaN')"
-
-
-_IAQI = ", ".join(f"'{p}', {_not_nan('i_' + p)}" for p in IAQI_ORDER)
+_IAQI = json_object((p, f"i_{p}") for p in IAQI_ORDER)
 _AQI_VALUES = ("aqi", "category", "primary", "iaqi", "edition")
-
-
-def _changed(table: str, columns: tuple[str, ...]) -> str:
-    return " OR ".join(f'{table}."{c}" IS DISTINCT FROM EXCLUDED."{c}"' for c in columns)
-
-
-def _set(columns: tuple[str, ...]) -> str:
-    return ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns)
 
 
 _given_columns = [
@@ -72,30 +61,28 @@ _given_columns = [
     ("edition", "text"),
 ]
 _NOW = f"${len(_given_columns) + 1}"
-_UNNEST = ", ".join(f"${i}::{kind}[]" for i, (_, kind) in enumerate(_given_columns, 1))
-_NAMES = ", ".join(f'"{name}"' for name, _ in _given_columns)
 
 STORE_SQL = f"""
-WITH given AS (SELECT * FROM unnest({_UNNEST}) AS g({_NAMES})),
+WITH given AS (SELECT * FROM {unnest(_given_columns)}),
 r AS (
   INSERT INTO readings (station_id, observed_at, {", ".join(POLLUTANTS)}, flags, received_at)
-  SELECT station_id, to_timestamp(t), {", ".join(_not_nan(p) for p in POLLUTANTS)},
+  SELECT station_id, to_timestamp(t), {", ".join(not_nan(p) for p in POLLUTANTS)},
          flags::jsonb, {_NOW}
   FROM given
   ON CONFLICT (station_id, observed_at) DO UPDATE
-  SET {_set((*POLLUTANTS, "flags"))}, updated_at = {_NOW}
-  WHERE {_changed("readings", (*POLLUTANTS, "flags"))}
+  SET {assignments((*POLLUTANTS, "flags"))}, updated_at = {_NOW}
+  WHERE {changed("readings", (*POLLUTANTS, "flags"))}
   RETURNING updated_at
 ),
 a AS (
   INSERT INTO aqi_results
     (station_id, observed_at, period, aqi, category, "primary", iaqi, edition, computed_at)
-  SELECT station_id, to_timestamp(t), '1h', {_not_nan("aqi")}::int4, category, "primary",
-         jsonb_build_object({_IAQI}), edition, {_NOW}
+  SELECT station_id, to_timestamp(t), '1h', {not_nan("aqi")}::int4, category, "primary",
+         {_IAQI}, edition, {_NOW}
   FROM given
   ON CONFLICT (station_id, observed_at, period) DO UPDATE
-  SET {_set(_AQI_VALUES)}, updated_at = {_NOW}
-  WHERE {_changed("aqi_results", _AQI_VALUES)}
+  SET {assignments(_AQI_VALUES)}, updated_at = {_NOW}
+  WHERE {changed("aqi_results", _AQI_VALUES)}
   RETURNING updated_at
 )
 SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM r WHERE updated_at IS NULL),

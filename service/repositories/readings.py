@@ -23,7 +23,7 @@ from service.repositories import UpsertCounts, upsert_rows, utcnow
 #: Pollutant columns of a reading [µg/m³; mg/m³ for CO].
 POLLUTANTS: tuple[str, ...] = ("pm25", "pm10", "so2", "no2", "o3", "co")
 PERIODS: tuple[str, ...] = ("1h", "24h")
-_AQI_VALUES = ("aqi", "category", "primary", "iaqi", "edition")
+_AQI_VALUES = ("aqi", "category", "primary", "iaqi", "edition", "means")
 #: The upserts write past the ORM: rows already loaded in the session are read again.
 _FRESH = {"populate_existing": True}
 
@@ -107,6 +107,7 @@ def _aqi_row(row: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
         "primary": row.get("primary") or "",
         "iaqi": iaqi,
         "edition": row.get("edition") or "",
+        "means": row.get("means"),
         "computed_at": now,
     }
 
@@ -122,7 +123,8 @@ async def upsert_aqi_many(
         Mappings with ``station_id``, ``observed_at``, ``period`` (``"1h"`` or ``"24h"``),
         ``aqi`` (None or NaN when no pollutant was measured), ``category`` (0 = none),
         ``primary`` (pollutants joined by ``;``), ``iaqi`` (pollutant -> IAQI, NaN = missing)
-        and ``edition`` (the HJ 633 edition used).
+        ``edition`` (the HJ 633 edition used) and optional ``means`` (the concentrations
+        a ``24h`` result was scored from).
     """
     now = now or utcnow()
     return await upsert_rows(

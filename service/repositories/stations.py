@@ -74,3 +74,13 @@ async def existing(session: AsyncSession, station_ids: Collection[str]) -> set[s
         return set()
     statement = select(StationRow.station_id).where(StationRow.station_id.in_(list(station_ids)))
     return set((await session.execute(statement)).scalars())
+
+
+async def regions_of(session: AsyncSession, station_ids: Collection[str]) -> dict[str, str]:
+    """Station id -> region of those of ``station_ids`` that exist."""
+    if not station_ids:
+        return {}
+    statement = select(StationRow.station_id, StationRow.region).where(
+        StationRow.station_id.in_(list(station_ids))
+    )
+    return {row[0]: row[1] for row in await session.execute(statement)}

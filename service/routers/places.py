@@ -8,11 +8,13 @@ from fastapi import APIRouter, Path, Response, status
 
 from service.deps import LanguageDep, OperatorDep, PrincipalDep, RuntimeDep, SessionDep
 from service.errors import ERROR_RESPONSES, HazeError, not_found
-from service.repositories import audit, regions, stations
+from service.repositories import audit, regions, stations, windows
 from service.schemas.places import (
     AqiOut,
+    RegionAqiOut,
     RegionIn,
     RegionOut,
+    RegionResultOut,
     StationAqiOut,
     StationIn,
     StationOut,
@@ -93,6 +95,27 @@ async def get_stations(
     _: PrincipalDep, session: SessionDep, language: LanguageDep, region: str | None = None
 ) -> list[StationOut]:
     return [StationOut.of(s, language) for s in await stations.list_all(session, region)]
+
+
+@router.get("/regions/{region_id}/aqi", response_model=RegionAqiOut)
+async def get_region_aqi(
+    region_id: str,
+    _: PrincipalDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    language: LanguageDep,
+) -> RegionAqiOut:
+    """A region's latest hourly AQI and 24-hour AQI, from the mean concentrations of the
+    stations in it and under it, kept by the readings consumer."""
+    if region_id not in runtime.state.tree:
+        raise not_found("region.unknown", f"未知区域 {region_id}", f"Unknown region {region_id}")
+    hourly = await windows.latest_region_aqi(session, region_id, "1h")
+    daily = await windows.latest_region_aqi(session, region_id, "24h")
+    return RegionAqiOut(
+        region=region_id,
+        hourly=None if hourly is None else RegionResultOut.of_row(hourly, language),
+        daily=None if daily is None else RegionResultOut.of_row(daily, language),
+    )
 
 
 @router.get("/stations/{station_id}/aqi", response_model=StationAqiOut)

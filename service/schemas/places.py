@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -166,6 +166,31 @@ class AqiOut(BaseModel):
             iaqi=iaqi,
             edition=edition,
         )
+
+
+class RegionResultOut(AqiOut):
+    """A region's AQI, scored from ``means``: the mean concentrations of its stations."""
+
+    means: dict[str, float | None] = Field(
+        description="Mean concentrations over the stations counted [µg/m³; mg/m³ for CO]: "
+        "hourly values, or 24-hour means with o3_8h (moving) and o3_8h_max."
+    )
+    stations: int = Field(description="Stations with a value that entered the means.")
+
+    @classmethod
+    def of_row(cls, row: Any, language: str) -> RegionResultOut:
+        base = AqiOut.of(
+            row.observed_at, row.aqi, row.category, row.primary, row.iaqi, row.edition, language
+        )
+        return cls(**base.model_dump(), means=row.means, stations=row.stations)
+
+
+class RegionAqiOut(BaseModel):
+    region: str
+    hourly: RegionResultOut | None = Field(description="The latest hour with a reading.")
+    daily: RegionResultOut | None = Field(
+        description="The 24-hour AQI ending at the latest hour with a reading."
+    )
 
 
 class StationAqiOut(BaseModel):

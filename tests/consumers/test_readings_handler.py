@@ -59,6 +59,10 @@ async def test_a_day_of_sample_readings_is_stored_once_with_its_hourly_aqi(engin
     assert again.stored == len(rows)
     async with maker() as session:
         assert await session.scalar(select(func.count()).select_from(Reading)) == len(rows)
-        assert await session.scalar(select(func.count()).select_from(AqiResult)) == len(rows)
-        worst = await session.scalar(select(func.max(AqiResult.aqi)))
+        per_period = select(AqiResult.period, func.count()).group_by(AqiResult.period)
+        counts = dict((await session.execute(per_period)).all())
+        assert counts == {"1h": len(rows), "24h": len(rows)}  # every reading ends a window
+        worst = await session.scalar(
+            select(func.max(AqiResult.aqi)).where(AqiResult.period == "1h")
+        )
     assert worst > 200  # 6 December is a heavily polluted day in the sample episode

@@ -22,6 +22,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("put", "/api/v1/stations/{station_id}"): OPERATOR,
     ("get", "/api/v1/stations"): ALL,
     ("get", "/api/v1/stations/{station_id}/aqi"): ALL,
+    ("get", "/api/v1/regions/{region_id}/aqi"): ALL,
     ("post", "/api/v1/forecasts"): OPERATOR,
     ("get", "/api/v1/alerts/active"): ALL,
     ("get", "/api/v1/alerts"): ALL,

@@ -39,8 +39,12 @@ async def _stored(api: Api) -> set[tuple[str, dt.datetime]]:
 
 
 async def _count(api: Api, table: type) -> int:
+    """Rows of ``table``; for AQI results, the hourly ones (every reading also ends a window)."""
+    statement = select(func.count()).select_from(table)
+    if table is AqiResult:
+        statement = statement.where(AqiResult.period == "1h")
     async with api.runtime.session_maker() as session:
-        return await session.scalar(select(func.count()).select_from(table))
+        return await session.scalar(statement)
 
 
 async def _aqi(api: Api, station: str = "1502A01", **params: str) -> dict:
@@ -621,3 +625,24 @@ async def test_without_consumers_readings_are_refused_with_503_and_nothing_is_lo
     assert answer.status_code == 503
     assert answer.json()["error"]["code"] == "bus.unavailable"
     assert int(answer.headers["retry-after"]) > 0
+
+
+async def test_a_regions_aqi_is_scored_from_its_stations_mean_concentrations(api: Api) -> None:
+    # 1502A02 and 1502A04 are both placed on Baotou (150200); 1502A01 lies under it too.
+    rows = [
+        _row("1502A02", pm25=100, pm10=None, so2=None, no2=None, o3=None, co=None),
+        _row("1502A04", pm25=50, pm10=None, so2=None, no2=None, o3=None, co=None),
+        _row("1502A01", pm25=None, pm10=None, so2=None, no2=None, o3=None, co=None),
+    ]
+    posted = await api.client.post("/api/v1/readings", json=rows, headers=api.as_("operator"))
+    assert posted.status_code in (200, 202), posted.text
+    found = await api.client.get("/api/v1/regions/150200/aqi", headers=api.as_("enterprise"))
+    assert found.status_code == 200, found.text
+    hourly = found.json()["hourly"]
+    # Mean PM2.5 75 µg/m³ over the two stations with a value, on the 60..115 segment (IAQI
+    # 100..150) of the 2026 table: 100 + 50 * (75 - 60) / (115 - 60) = 113.6, rounded up 114.
+    assert hourly["means"]["pm25"] == 75.0 and hourly["stations"] == 2
+    assert hourly["aqi"] == 114 and hourly["primary"] == ["pm25"]
+    assert found.json()["daily"]["aqi"] is None  # one hour is not 20 of 24
+    unknown = await api.client.get("/api/v1/regions/NOPE/aqi", headers=api.as_("station"))
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "region.unknown"

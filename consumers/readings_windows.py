@@ -1,0 +1,177 @@
+"""After a batch of readings is stored: the 24-hour windows it touched and its regions' AQI.
+
+In the batch's transaction, for each *span* of its hours (hours more than two windows apart
+fall in separate spans, so a late reading does not widen the grid to the hours between):
+
+1. the stored readings of every station of the affected regions (the regions of the batch's
+   stations and all above them) are read as grids from 23 hours before the span to 23 hours
+   after it: a reading changes the 24 windows ending at its hour and the 23 hours after;
+2. :mod:`emission_list.rolling` gives every window's 24-hour means, 8-hour O3 mean and
+   maximum 8-hour O3; each station window that holds a reading of the batch and ends at a
+   stored reading gets a ``24h`` result with those means (the rolling real-time daily AQI);
+3. each affected region gets an ``1h`` result for the batch's hours and a ``24h`` result for
+   the touched windows, from the mean concentrations of its stations (its own and those of
+   the regions under it) that had a value.
+
+Results equal to the stored ones are not rewritten (upserts compare values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consumers.readings_aqi import ScoredAqi, score
+from emission_list import averages, rolling
+from emission_list.regions import RegionTree
+from service.repositories import UpsertCounts, windows
+from service.repositories.hourly import StationHours
+from service.repositories.readings import POLLUTANTS
+from service.repositories.stations import regions_of
+
+_HOUR = np.timedelta64(1, "h")
+_REACH = (rolling.WINDOW_HOURS - 1) * _HOUR
+_DAILY_SCORED = {**{f"{p}_24h": f"{p}_24h" for p in rolling.MEAN_24H}, "o3_8h": "o3_8h_max"}
+
+
+@dataclass(frozen=True)
+class WindowCounts:
+    station_daily: UpsertCounts
+    regions: UpsertCounts
+
+
+def spans(hours: np.ndarray) -> list[tuple[np.datetime64, np.datetime64]]:
+    """First and last hour of each run of hours no more than two windows apart."""
+    unique = np.unique(hours.astype("datetime64[h]"))
+    if len(unique) == 0:
+        return []
+    cut = np.flatnonzero(np.diff(unique) > 2 * _REACH + _HOUR)
+    firsts = unique[np.r_[0, cut + 1]]
+    lasts = unique[np.r_[cut, len(unique) - 1]]
+    return list(zip(firsts.tolist(), lasts.tolist(), strict=True))
+
+
+@dataclass(frozen=True)
+class _Places:
+    """The stations of the affected regions and which of them each region counts."""
+
+    stations: list[str]
+    regions: list[str]
+    members: np.ndarray  # (regions, stations) bool
+
+    @classmethod
+    async def load(cls, session: AsyncSession, touched: list[str], tree: RegionTree) -> _Places:
+        placed = await regions_of(session, touched)
+        affected = sorted(
+            {a for r in placed.values() if r in tree for a in (r, *tree.ancestors(r))}
+        )
+        under = {region: set(tree.subtree(region)) for region in affected}
+        everywhere = set().union(*under.values()) if under else set()
+        region_of = await windows.station_regions(session, everywhere)
+        region_of.update(placed)  # touched stations count even where the tree lags
+        stations = sorted(region_of)
+        members = np.array(
+            [[region_of[s] in under[r] for s in stations] for r in affected], dtype=bool
+        ).reshape(len(affected), len(stations))
+        return cls(stations, affected, members)
+
+
+def _results(
+    scored: ScoredAqi,
+    place: list[str],
+    ends: np.ndarray,
+    period: str,
+    means: dict[str, np.ndarray],
+    stations: np.ndarray | None = None,
+) -> windows.Results:
+    return windows.Results(
+        place=place,
+        ends=ends,
+        period=period,
+        aqi=scored.aqi,
+        category=scored.category,
+        primary=scored.primary,
+        iaqi=scored.iaqi,
+        edition=scored.edition,
+        means=means,
+        stations=stations,
+    )
+
+
+def _any_valid(columns: Mapping[str, np.ndarray]) -> np.ndarray:
+    return np.logical_or.reduce([averages.valid_hours(v) for v in columns.values()])
+
+
+async def update_windows(
+    session: AsyncSession, hours: StationHours, tree: RegionTree
+) -> WindowCounts:
+    """Recompute and store the stations' 24-hour results and the regions' AQI that the stored
+    batch ``hours`` changed."""
+    places = await _Places.load(session, sorted(set(hours.station_id)), tree)
+    index = {s: i for i, s in enumerate(places.stations)}
+    weights = places.members.astype(np.int64)
+    station_counts = region_counts = UpsertCounts()
+    for first, last in spans(hours.observed_at):
+        start = np.datetime64(first, "h") - _REACH
+        size = int((np.datetime64(last, "h") + _REACH - start) / _HOUR) + 1
+        found, stamps, values = await windows.grid_readings(
+            session, places.stations, start, start + (size - 1) * _HOUR
+        )
+        rows = np.array([index[s] for s in found], dtype=np.int64)
+        slots = ((stamps.astype("datetime64[h]") - start) / _HOUR).astype(np.int64)
+        grid = {p: np.full((len(index), size), np.nan) for p in POLLUTANTS}
+        for j, p in enumerate(POLLUTANTS):
+            grid[p][rows, slots] = values[:, j]
+        stored = np.zeros((len(index), size), dtype=bool)
+        stored[rows, slots] = True
+        changed = np.zeros_like(stored)
+        batch_hours = hours.observed_at.astype("datetime64[h]")
+        mine = np.flatnonzero((batch_hours >= first) & (batch_hours <= last))
+        changed_slots = (batch_hours[mine] - start) / _HOUR
+        changed[[index[hours.station_id[i]] for i in mine], changed_slots.astype(np.int64)] = True
+
+        ends = start + (np.arange(rolling.WINDOW_HOURS - 1, size)) * _HOUR
+        columns = rolling.window_columns(grid)
+        touched = rolling.windows_touched(changed)
+        at_reading = stored[:, rolling.WINDOW_HOURS - 1 :]
+        s_idx, e_idx = np.nonzero(touched & at_reading)
+        daily = {n: c[s_idx, e_idx] for n, c in columns.items()}
+        scored = score({k: daily[v] for k, v in _DAILY_SCORED.items()}, ends[e_idx], daily=True)
+        ids = [places.stations[i] for i in s_idx.tolist()]
+        daily_results = _results(scored, ids, ends[e_idx], "24h", daily)
+        station_counts += await windows.store_results(session, daily_results)
+
+        hourly_ends = start + np.arange(size) * _HOUR
+        for regional in (
+            _region_results(places, weights, grid, changed, stored, hourly_ends, "1h"),
+            _region_results(places, weights, columns, touched, at_reading, ends, "24h"),
+        ):
+            region_counts += await windows.store_results(session, regional)
+    return WindowCounts(station_counts, region_counts)
+
+
+def _region_results(
+    places: _Places,
+    weights: np.ndarray,
+    columns: Mapping[str, np.ndarray],
+    changed: np.ndarray,
+    stored: np.ndarray,
+    ends: np.ndarray,
+    period: str,
+) -> windows.Results:
+    """A region's result where one of its stations changed and one has a reading."""
+    wanted = ((weights @ changed.astype(np.int64)) > 0) & ((weights @ stored.astype(np.int64)) > 0)
+    r_idx, e_idx = np.nonzero(wanted)
+    means = {
+        n: rolling.member_means(c, places.members)[0][r_idx, e_idx] for n, c in columns.items()
+    }
+    counted = (weights @ _any_valid(columns).astype(np.int64))[r_idx, e_idx]
+    if period == "1h":
+        scored = score(means, ends[e_idx], daily=False)
+    else:
+        scored = score({k: means[v] for k, v in _DAILY_SCORED.items()}, ends[e_idx], daily=True)
+    regions = [places.regions[i] for i in r_idx.tolist()]
+    return _results(scored, regions, ends[e_idx], period, means, counted)
