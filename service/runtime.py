@@ -103,7 +103,9 @@ class Runtime:
         await self.rebuild()
         settings = self.settings
         if "readings" in self.consumers:
-            handler = ReadingsHandler(self.session_maker, self._dead_letter)
+            handler = ReadingsHandler(
+                self.session_maker, self._dead_letter, lambda: self.state.tree
+            )
             self.bus.subscribe(settings.kafka_topic_readings, handler)
         if "forecasts" in self.consumers:
             self.bus.subscribe(settings.kafka_topic_forecasts, self.forecasts)
