@@ -13,7 +13,11 @@ fall in separate spans, so a late reading does not widen the grid to the hours b
    the touched windows, from the mean concentrations of its stations (its own and those of
    the regions under it) that had a value.
 
-Results equal to the stored ones are not rewritten (upserts compare values).
+Results equal to the stored ones are not rewritten (upserts compare values). Consumers in
+other processes may store readings of the same regions at the same time (the stations of a
+region spread over partitions): each takes the affected regions' locks (PostgreSQL advisory
+locks, in one order, held to its commit) before reading the grids, so the last to commit
+reads every reading committed before it and no region result misses a station.
 """
 
 from __future__ import annotations
@@ -111,6 +115,7 @@ async def update_windows(
     """Recompute and store the stations' 24-hour results and the regions' AQI that the stored
     batch ``hours`` changed."""
     places = await _Places.load(session, sorted(set(hours.station_id)), tree)
+    await windows.lock_regions(session, places.regions)
     index = {s: i for i, s in enumerate(places.stations)}
     weights = places.members.astype(np.int64)
     station_counts = region_counts = UpsertCounts()

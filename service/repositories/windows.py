@@ -30,8 +30,21 @@ SELECT station_id, extract(epoch FROM observed_at)::float8, {", ".join(POLLUTANT
 FROM readings
 WHERE station_id = ANY($1::text[]) AND observed_at BETWEEN to_timestamp($2) AND to_timestamp($3)
 """
+_LOCK_SQL = """
+SELECT pg_advisory_xact_lock(hashtextextended('haze.region_aqi:' || r, 0))
+FROM unnest($1::text[]) AS r ORDER BY r
+"""
 _STATION_VALUES = ("aqi", "category", "primary", "iaqi", "means", "edition")
 _REGION_VALUES = (*_STATION_VALUES, "stations")
+
+
+async def lock_regions(session: AsyncSession, region_ids: Sequence[str]) -> None:
+    """Hold a transaction lock on each region's results (PostgreSQL; elsewhere there is one
+    writer). Taken in one sorted order, so two consumers cannot deadlock on them."""
+    if not region_ids or session.get_bind().dialect.name != "postgresql":
+        return
+    raw = await driver_connection(session)
+    await raw.execute(_LOCK_SQL, sorted(set(region_ids)))
 
 
 async def station_regions(session: AsyncSession, region_ids: Collection[str]) -> dict[str, str]:

@@ -7,6 +7,7 @@ plain loops over the reference functions give for the whole episode at once.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import math
 import random
@@ -84,8 +85,7 @@ def same(a, b) -> bool:
     return (math.isnan(a) and math.isnan(b)) or a == b
 
 
-@pytest.fixture
-async def stored(engine: AsyncEngine):
+async def _prepared(engine: AsyncEngine):
     maker = make_session_maker(engine)
     async with maker() as session:
         await regions.put_many(session, kundulun_regions())
@@ -95,15 +95,25 @@ async def stored(engine: AsyncEngine):
     async def no_dead_letters(items):
         raise AssertionError(items)
 
-    handler = ReadingsHandler(maker, no_dead_letters, kundulun_region_tree)
-    records = records_of(list(kundulun_episode().readings.rows()))
-    random.Random(7).shuffle(records)
-    for start in range(0, len(records), 700):
-        await handler.handle(records[start : start + 700])
+    return maker, lambda: ReadingsHandler(maker, no_dead_letters, kundulun_region_tree)
+
+
+async def _results(maker) -> tuple[list[AqiResult], list[RegionAqi]]:
     async with maker() as session:
         daily = (await session.execute(select(AqiResult).where(AqiResult.period == "24h"))).all()
         region = (await session.execute(select(RegionAqi))).all()
     return [r[0] for r in daily], [r[0] for r in region]
+
+
+@pytest.fixture
+async def stored(engine: AsyncEngine):
+    maker, handler = await _prepared(engine)
+    consumer = handler()
+    records = records_of(list(kundulun_episode().readings.rows()))
+    random.Random(7).shuffle(records)
+    for start in range(0, len(records), 700):
+        await consumer.handle(records[start : start + 700])
+    return await _results(maker)
 
 
 async def test_station_windows_equal_the_reference_whatever_the_arrival_order(stored):
@@ -120,7 +130,26 @@ async def test_station_windows_equal_the_reference_whatever_the_arrival_order(st
 
 
 async def test_region_aqi_is_the_aqi_of_its_stations_mean_concentrations(stored):
-    _, region_rows = stored
+    check_regions(stored[1])
+
+
+async def test_two_consumers_at_once_on_the_stations_of_one_region_miss_no_station(
+    engine: AsyncEngine,
+):
+    """Two partitions' consumers store readings of the same regions and hours concurrently."""
+    maker, handler = await _prepared(engine)
+    rows = sorted(kundulun_episode().readings.rows(), key=lambda r: r["observed_at"])
+    second = {s.station_id for s in kundulun_stations()[1::2]}
+    partitions = [records_of([r for r in rows if (r["station_id"] in second) == k]) for k in (0, 1)]
+    consumers = [handler(), handler()]
+    for start in range(0, max(map(len, partitions)), 300):
+        await asyncio.gather(
+            *(c.handle(p[start : start + 300]) for c, p in zip(consumers, partitions, strict=True))
+        )
+    check_regions((await _results(maker))[1])
+
+
+def check_regions(region_rows: list[RegionAqi]) -> None:
     series = hourly_series()
     tree = kundulun_region_tree()
     placed = {s.station_id: s.region for s in kundulun_stations()}
