@@ -40,7 +40,8 @@ def decode_forecast(record: Record) -> Forecast:
 class ForecastsHandler:
     """Handles batches of ``haze.forecasts`` records, one forecast at a time, in order.
 
-    ``change()`` gives a session committed on exit (and the board rebuilt on failure).
+    ``change()`` gives a session committed on exit (and the board rebuilt on failure);
+    ``announce(session, outcome)`` queues a new outcome's records in that transaction.
     """
 
     def __init__(
@@ -50,7 +51,7 @@ class ForecastsHandler:
         board: Callable[[], ActionBoard],
         dead_letter: DeadLetter,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-        announce: Callable[[Outcome], Awaitable[None]] | None = None,
+        announce: Callable[[AsyncSession, Outcome], Awaitable[None]] | None = None,
     ) -> None:
         self._announce = announce
         self._change = change
@@ -82,8 +83,8 @@ class ForecastsHandler:
                 outcome = await warnings.on_forecast(
                     session, forecast, self._board(), self._clock()
                 )
-            if self._announce is not None and not outcome.duplicate:
-                await self._announce(outcome)
+                if self._announce is not None and not outcome.duplicate:
+                    await self._announce(session, outcome)
             self._remember((forecast.region, forecast.issued_at), outcome)
             outcomes.append(outcome)
         if bad:

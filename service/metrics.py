@@ -71,6 +71,16 @@ class Metrics:
             ["topic"],
             registry=self.registry,
         )
+        self.outbox_pending = Gauge(
+            "haze_outbox_pending",
+            "Outbox rows left unpublished by this process's last relay run (0: drained).",
+            registry=self.registry,
+        )
+        self.outbox_failures = Counter(
+            "haze_outbox_failures",
+            "Outbox rows whose publish failed (kept and retried).",
+            registry=self.registry,
+        )
 
 
 def render(runtime: Runtime) -> tuple[bytes, str]:

@@ -5,7 +5,8 @@ authenticator, and the *board*: the published list compiled and evaluated agains
 alerts in force, with the region tree and warning service it belongs to. The board is
 rebuilt when the published revision or the region tree changes; in between, forecasts and
 manual warnings update it incrementally and a ticker applies alerts that start or end with
-time.
+time. What a change tells Kafka is queued with it in the outbox (:mod:`service.outbox`) and
+published by the relay once it committed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import base64
 import contextlib
 import datetime as dt
 import logging
+import os
+import uuid
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 
@@ -26,8 +29,10 @@ from emission_list.catalog import Catalog, default_catalog
 from emission_list.regions import RegionTree
 from emission_list.revisions import Revision
 from emission_list.warning_rules import RuleBook, national_rules
+from service import outbox
 from service.bus import EventBus, InProcessBus, Record
 from service.db.engine import create_engine, make_session_maker
+from service.db.models import Outbox
 from service.kafka_bus import KafkaBus
 from service.metrics import Metrics
 from service.outbound import action_records, alert_records, dead_letter_headers
@@ -83,6 +88,9 @@ class Runtime:
             else InProcessBus()
         )
         self.current: Board | None = None
+        #: Names this process on the outbox rows it writes (rows of others need a refresh).
+        self.origin = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        self.relay = outbox.Relay(self.session_maker, self.publish_row, self.metrics)
         self.forecasts = ForecastsHandler(
             self.board_change,
             lambda: self.state.warnings,
@@ -113,12 +121,14 @@ class Runtime:
             self.bus.subscribe(settings.kafka_topic_alerts, self._on_alerts)
         await self.bus.start()
         self._ticker = asyncio.create_task(self._tick(), name="haze-alert-ticker")
+        self.relay.kick()  # what a crash or an outage left in the outbox
 
     async def stop(self) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
+        await self.relay.close()
         await self.bus.stop()
         await self.engine.dispose()
 
@@ -138,7 +148,9 @@ class Runtime:
     @contextlib.asynccontextmanager
     async def board_change(self) -> AsyncIterator[AsyncSession]:
         """A session for a change that moves the board: committed at the end; if anything
-        fails, rolled back and the board rebuilt from the database, so the two never differ."""
+        fails, rolled back and the board rebuilt from the database, so the two never differ.
+        Once committed, what it queued in the outbox (:meth:`announce`) is published in the
+        background."""
         async with self.session_maker() as session:
             try:
                 yield session
@@ -147,6 +159,8 @@ class Runtime:
                 await session.rollback()
                 await self.rebuild()
                 raise
+            if session.info.pop(outbox.ADDED, False):
+                self.relay.kick()
 
     async def refresh(self) -> list[str]:
         """Apply alerts that started or ended since the last change; ids whose answer changed."""
@@ -157,20 +171,36 @@ class Runtime:
     async def _on_alerts(self, records: Sequence[Record]) -> None:
         await self.refresh()
 
-    async def announce(self, outcome: Outcome) -> None:
-        """Publish a change's alert events (``haze.alerts``) and the new actions of every
-        enterprise it moved (``haze.actions``, keyed by enterprise id, compactable).
+    async def announce(self, session: AsyncSession, outcome: Outcome) -> None:
+        """Queue a change's alert events (``haze.alerts``) and the enterprises it moved
+        (``haze.actions``) in the outbox, in the change's own transaction: call it inside
+        :meth:`board_change` before the block ends. Once the change commits the relay
+        publishes them (:meth:`publish_row`), so a crash or a broker outage after the commit
+        loses nothing. On the embedded bus only topics somebody subscribed to are kept, and
+        a change with nothing to publish writes no row."""
+        alerts, actions = self.settings.kafka_topic_alerts, self.settings.kafka_topic_actions
+        outbox.add(
+            session,
+            origin=self.origin,
+            region=outcome.region,
+            alerts=alert_records(outcome) if self._publishes(alerts) else [],
+            enterprises=outcome.changed_enterprises if self._publishes(actions) else [],
+        )
 
-        Called after the change committed. The alert goes first: every API process moves
-        its board on it, while the actions records of a large list take seconds to encode,
-        chunk by chunk, yielding to the event loop in between. On the embedded bus only
-        topics somebody subscribed to are published."""
-        settings, board = self.settings, self.state.board
+    async def publish_row(self, row: Outbox) -> None:
+        """Publish an outbox row: the alert events first (every API process moves its board
+        on them), then the *current* actions of the enterprises the change moved, keyed by
+        enterprise id, chunk by chunk (a large list takes seconds to encode; the event loop
+        runs in between). A row another process wrote is published after this board was
+        brought to the alerts stored (it may not have seen that change yet)."""
+        settings = self.settings
         if self._publishes(settings.kafka_topic_alerts):
-            await self.bus.publish(settings.kafka_topic_alerts, alert_records(outcome))
-        if not self._publishes(settings.kafka_topic_actions):
+            await self.bus.publish(settings.kafka_topic_alerts, outbox.alert_items(row))
+        if not self._publishes(settings.kafka_topic_actions) or not row.enterprises:
             return
-        changed = outcome.changed_enterprises
+        if row.origin != self.origin:
+            await self.refresh()
+        board, changed = self.state.board, row.enterprises
         for start in range(0, len(changed), ACTIONS_CHUNK):
             chunk = action_records(board, changed[start : start + ACTIONS_CHUNK])
             await self.bus.publish(settings.kafka_topic_actions, chunk)
@@ -185,6 +215,7 @@ class Runtime:
                 await self.refresh()
             except Exception:  # keep ticking through a database outage
                 log.exception("refreshing the alerts in force failed")
+            self.relay.kick()  # rows whose publish failed (broker down)
 
     async def _dead_letter(self, items: Sequence[tuple[Record, str]]) -> None:
         """Dead letters go to ``haze.dlq`` (Kafka) or the audit log (embedded bus), with the

@@ -287,3 +287,21 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(ID)
     target: Mapped[str] = mapped_column(NAME)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+class Outbox(Base):
+    """A committed warning change's records still to be published (:mod:`service.outbox`):
+    ``alerts`` = the ``haze.alerts`` records as ``[{"key", "value"}]`` (base64),
+    ``enterprises`` = the ids whose ``haze.actions`` record is due; ``origin`` = the process
+    that made the change; ``attempts`` and ``last_error`` count failed publishes."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    created_at: Mapped[dt.datetime]
+    origin: Mapped[str] = mapped_column(ID)
+    region: Mapped[str] = mapped_column(String(32))
+    alerts: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    enterprises: Mapped[list[str]] = mapped_column(JSONType)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))

@@ -172,5 +172,5 @@ async def post_alert(
         details = {"level": body.level, "source": body.source, "reason": reason}
         target = f"region/{body.region}"
         await audit.record(session, operator.token_id, "alert.manual", target, details)
-    await runtime.announce(outcome)
+        await runtime.announce(session, outcome)  # published once committed, in the background
     return ChangeOut.of(outcome, language)
