@@ -46,7 +46,8 @@ timestamp, the producer's create time, of the consumer's ``haze.alerts`` record)
 sending ``haze.alerts``), ``api_after_alert_s`` (from that record to the API showing the
 level: its fetch of ``haze.alerts`` and its board refresh), ``actions_first_s`` /
 ``actions_last_s`` (t0 to the first / last ``haze.actions`` record), ``lift_s`` (the
-reset's request, which publishes every enterprise's actions before answering) and
+reset's request, which commits the change and its outbox row and answers; the records
+follow from the outbox relay) and
 ``poll_stall_during_lift_s`` (the slowest of the polls of one enterprise's actions sent one
 after another while the reset's request was in flight).
 ``breakdown_p50_s`` and ``parts_p50_s`` hold medians over the runs, ``dominant`` names the

@@ -11,9 +11,9 @@ httptools when installed):
 - the real service on its embedded default: a fresh temporary ``HAZE_DATA_DIR`` (SQLite),
   migrated and seeded by :func:`service.bootstrap.prepare` (the sample Kundulun list, 90
   enterprises) plus a published revision of the sample and ``--enterprises`` synthetic
-  enterprises on Kundulun's subdistricts, one enterprise token per enterprise (made with
-  :func:`service.security.create_token`) and an orange warning over Kundulun (so every
-  enterprise has actions), with the default token cache;
+  enterprises spread over the sample's regions (about four in five under Kundulun, whose
+  orange warning gives them actions; the rest answer "none"), one enterprise token per
+  enterprise (made with :func:`service.security.create_token`), with the default token cache;
 - the same service and database with ``HAZE_TOKEN_CACHE_S=0``, where every request reads its
   token's row: the "at most one indexed read per request" path;
 - a bare FastAPI app with one ``GET /bare`` answering a constant small JSON;
