@@ -76,8 +76,8 @@ class ReadingsHandler:
     async def handle(self, records: Sequence[Record]) -> BatchResult:
         batch, bad = decode_readings(records)
         async with self._session_maker() as session:
-            known = await stations.existing(session, set(batch.station_id))
-            keep = np.array([s in known for s in batch.station_id], dtype=bool)
+            placed = await stations.regions_of(session, set(batch.station_id))
+            keep = np.array([s in placed for s in batch.station_id], dtype=bool)
             bad += [
                 (batch.records[i], f"unknown station {batch.station_id[i]!r}")
                 for i in np.flatnonzero(~keep).tolist()
@@ -85,7 +85,7 @@ class ReadingsHandler:
             hours = _station_hours(batch.take(_last_per_station_hour(batch, keep)))
             await hourly.store(session, hours)
             tree = self._tree() if self._tree else await regions.tree(session)
-            await update_windows(session, hours, tree)
+            await update_windows(session, hours, placed, tree)
             await session.commit()
         if bad:
             await self._dead_letter(bad)

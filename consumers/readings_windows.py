@@ -34,7 +34,6 @@ from emission_list.regions import RegionTree
 from service.repositories import UpsertCounts, windows
 from service.repositories.hourly import StationHours
 from service.repositories.readings import POLLUTANTS
-from service.repositories.stations import regions_of
 
 _HOUR = np.timedelta64(1, "h")
 _REACH = (rolling.WINDOW_HOURS - 1) * _HOUR
@@ -67,8 +66,8 @@ class _Places:
     members: np.ndarray  # (regions, stations) bool
 
     @classmethod
-    async def load(cls, session: AsyncSession, touched: list[str], tree: RegionTree) -> _Places:
-        placed = await regions_of(session, touched)
+    async def load(cls, session: AsyncSession, placed: dict[str, str], tree: RegionTree) -> _Places:
+        """``placed``: the region of each station the batch touched."""
         affected = sorted(
             {a for r in placed.values() if r in tree for a in (r, *tree.ancestors(r))}
         )
@@ -110,11 +109,11 @@ def _any_valid(columns: Mapping[str, np.ndarray]) -> np.ndarray:
 
 
 async def update_windows(
-    session: AsyncSession, hours: StationHours, tree: RegionTree
+    session: AsyncSession, hours: StationHours, placed: dict[str, str], tree: RegionTree
 ) -> WindowCounts:
     """Recompute and store the stations' 24-hour results and the regions' AQI that the stored
-    batch ``hours`` changed."""
-    places = await _Places.load(session, sorted(set(hours.station_id)), tree)
+    batch ``hours`` changed; ``placed`` gives the region of each of its stations."""
+    places = await _Places.load(session, placed, tree)
     await windows.lock_regions(session, places.regions)
     index = {s: i for i, s in enumerate(places.stations)}
     weights = places.members.astype(np.int64)
