@@ -90,14 +90,10 @@ class Reading(Base):
     """One station-hour [µg/m³; mg/m³ for CO]; ``updated_at`` is set by a later correction."""
 
     __tablename__ = "readings"
-    __table_args__ = (
-        UniqueConstraint("station_id", "observed_at"),
-        Index(None, "observed_at"),
-    )
+    __table_args__ = (Index(None, "observed_at"),)
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    station_id: Mapped[str] = mapped_column(ForeignKey("stations.station_id"))
-    observed_at: Mapped[dt.datetime]
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.station_id"), primary_key=True)
+    observed_at: Mapped[dt.datetime] = mapped_column(primary_key=True)
     pm25: Mapped[float | None] = mapped_column(Double)
     pm10: Mapped[float | None] = mapped_column(Double)
     so2: Mapped[float | None] = mapped_column(Double)
@@ -113,15 +109,13 @@ class AqiResult(Base):
     """A station's AQI for the hour (``1h``, real-time) or the day ending then (``24h``)."""
 
     __tablename__ = "aqi_results"
-    __table_args__ = (
-        UniqueConstraint("station_id", "observed_at", "period"),
-        CheckConstraint(_one_of("period", ("1h", "24h")), name="period"),
-    )
+    __table_args__ = (CheckConstraint(_one_of("period", ("1h", "24h")), name="period"),)
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    station_id: Mapped[str] = mapped_column(ForeignKey("stations.station_id"))
-    observed_at: Mapped[dt.datetime]
-    period: Mapped[str] = mapped_column(String(3))
+    # Derived rows, several per reading: keyed by what they are, no foreign-key trigger (the
+    # consumer writes results only for stations it checked; stations are never deleted).
+    station_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    observed_at: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(3), primary_key=True)
     aqi: Mapped[int | None]
     category: Mapped[int] = mapped_column(SmallInteger)  # 0 = no AQI
     primary: Mapped[str] = mapped_column(String(64))  # pollutants joined by ";"
@@ -137,15 +131,11 @@ class RegionAqi(Base):
     (``means``) of the ``stations`` in it and under it that had a value."""
 
     __tablename__ = "region_aqi"
-    __table_args__ = (
-        UniqueConstraint("region", "observed_at", "period"),
-        CheckConstraint(_one_of("period", ("1h", "24h")), name="period"),
-    )
+    __table_args__ = (CheckConstraint(_one_of("period", ("1h", "24h")), name="period"),)
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    region: Mapped[str] = mapped_column(ForeignKey("regions.region_id"))
-    observed_at: Mapped[dt.datetime]
-    period: Mapped[str] = mapped_column(String(3))
+    region: Mapped[str] = mapped_column(String(32), primary_key=True)  # of the tree, no FK
+    observed_at: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(3), primary_key=True)
     aqi: Mapped[int | None]
     category: Mapped[int] = mapped_column(SmallInteger)
     primary: Mapped[str] = mapped_column(String(64))
