@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, or_
+from sqlalchemy import Table, or_, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -100,9 +100,14 @@ async def _copy_upsert(
 
 
 async def driver_connection(session: AsyncSession) -> Any:
-    """The driver's own connection under the session's transaction (asyncpg's on PostgreSQL)."""
+    """The driver's own connection under the session's transaction (asyncpg's on PostgreSQL),
+    the transaction begun: SQLAlchemy's asyncpg adapter begins it only with its first
+    statement, and statements sent straight to the driver before that would each commit."""
     connection = await session.connection()
-    return (await connection.get_raw_connection()).driver_connection
+    driver = (await connection.get_raw_connection()).driver_connection
+    if session.get_bind().dialect.name == "postgresql" and not driver.is_in_transaction():
+        await connection.execute(text("SELECT 1"))
+    return driver
 
 
 def _json(value: Any) -> str:

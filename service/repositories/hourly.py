@@ -1,8 +1,9 @@
 """A batch of station-hours stored in one go: the readings and their hourly AQI, as columns.
 
 The readings consumer hands over numpy columns, never a dict per row. On PostgreSQL both
-tables are upserted by one statement: the columns travel as arrays (``unnest``), missing
-values as NaN turned into NULL by the database, the IAQI document built by
+tables are upserted by one statement over the columns staged by binary COPY
+(:mod:`service.repositories.columnar`), missing values as NaN turned into NULL by the
+database, the IAQI document built by
 ``jsonb_build_object``; each upsert writes only rows whose values differ, so a replay
 changes nothing. On SQLite (the embedded default, low volume) the rows go through the
 generic upserts of :mod:`service.repositories.readings`; both paths store the same values.
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from emission_list.aqi import POLLUTANTS as IAQI_ORDER
 from service.repositories import UpsertCounts, driver_connection, utcnow
-from service.repositories.columnar import assignments, changed, json_object, not_nan, unnest
+from service.repositories.columnar import Staging, assignments, changed, json_object, not_nan, stage
 from service.repositories.readings import POLLUTANTS, upsert_aqi_many, upsert_many
 
 
@@ -49,21 +50,23 @@ _IAQI = json_object((p, f"i_{p}") for p in IAQI_ORDER)
 _AQI_VALUES = ("aqi", "category", "primary", "iaqi", "edition")
 
 
-_given_columns = [
-    ("station_id", "text"),
-    ("t", "float8"),
-    *((p, "float8") for p in POLLUTANTS),
-    ("flags", "text"),
-    ("aqi", "float8"),
-    ("category", "int4"),
-    ("primary", "text"),
-    *((f"i_{p}", "float8") for p in IAQI_ORDER),
-    ("edition", "text"),
-]
-_NOW = f"${len(_given_columns) + 1}"
+_STAGING = Staging(
+    (
+        ("station_id", "text"),
+        ("t", "float8"),
+        *((p, "float8") for p in POLLUTANTS),
+        ("flags", "text"),
+        ("aqi", "float8"),
+        ("category", "int4"),
+        ("primary", "text"),
+        *((f"i_{p}", "float8") for p in IAQI_ORDER),
+        ("edition", "text"),
+    )
+)
+_NOW = f"${_STAGING.parameters + 1}"
 
 STORE_SQL = f"""
-WITH given AS (SELECT * FROM {unnest(_given_columns)}),
+WITH {_STAGING.given()},
 r AS (
   INSERT INTO readings (station_id, observed_at, {", ".join(POLLUTANTS)}, flags, received_at)
   SELECT station_id, to_timestamp(t), {", ".join(not_nan(p) for p in POLLUTANTS)},
@@ -106,21 +109,20 @@ async def store(
         return UpsertCounts(), UpsertCounts()
     if session.get_bind().dialect.name != "postgresql":
         return await _store_rows(session, hours, now)
-    epoch = hours.observed_at.astype("datetime64[s]").astype(np.int64).astype(np.float64)
-    arguments = [
+    columns = [
         hours.station_id,
-        epoch.tolist(),
-        *(hours.values[:, j].tolist() for j in range(len(POLLUTANTS))),
+        hours.observed_at.astype("datetime64[s]").astype(np.int64),
+        *(hours.values[:, j] for j in range(len(POLLUTANTS))),
         [_flags_json(f) for f in hours.flags],
-        hours.aqi.tolist(),
-        hours.category.astype(np.int64).tolist(),
+        hours.aqi,
+        hours.category,
         hours.primary,
-        *(hours.iaqi[:, j].tolist() for j in range(len(IAQI_ORDER))),
+        *(hours.iaqi[:, j] for j in range(len(IAQI_ORDER))),
         hours.edition,
-        now,
     ]
+    dictionaries = await stage(session, _STAGING, columns)
     raw = await driver_connection(session)
-    written, inserted, aqi_written, aqi_inserted = await raw.fetchrow(STORE_SQL, *arguments)
+    written, inserted, aqi_written, aqi_inserted = await raw.fetchrow(STORE_SQL, *dictionaries, now)
     return _counts(n, written, inserted), _counts(n, aqi_written, aqi_inserted)
 
 

@@ -22,7 +22,7 @@ from emission_list.aqi import POLLUTANTS as IAQI_ORDER
 from service.db.models import AqiResult, Reading, RegionAqi
 from service.db.models import Station as StationRow
 from service.repositories import UpsertCounts, columnar, driver_connection, upsert_rows, utcnow
-from service.repositories.columnar import json_object, not_nan, upsert_sql
+from service.repositories.columnar import Staging, json_object, not_nan, upsert_sql
 from service.repositories.readings import PERIODS, POLLUTANTS, upsert_aqi_many
 
 _GRID_SQL = f"""
@@ -132,22 +132,23 @@ def _number(value: float) -> float | None:
 
 
 @functools.cache
-def _results_sql(regions: bool, period: str, means: tuple[str, ...]) -> str:
+def _results_statement(regions: bool, period: str, means: tuple[str, ...]) -> tuple[Staging, str]:
     if period not in PERIODS:
         raise ValueError(f"period must be one of {PERIODS}, not {period!r}")
     place = "region" if regions else "station_id"
-    given = [
-        ("place", "text"),
-        ("t", "float8"),
-        ("aqi", "float8"),
-        ("category", "int4"),
-        ("primary", "text"),
-        *((f"i_{p}", "float8") for p in IAQI_ORDER),
-        ("edition", "text"),
-        *((f"m_{name}", "float8") for name in means),
-        *([("stations", "int4")] if regions else []),
-    ]
-    now = f"${len(given) + 1}"
+    staging = Staging(
+        (
+            ("place", "text"),
+            ("t", "float8"),
+            ("aqi", "float8"),
+            ("category", "int4"),
+            ("primary", "text"),
+            *((f"i_{p}", "float8") for p in IAQI_ORDER),
+            ("edition", "text"),
+            *((f"m_{name}", "float8") for name in means),
+            *([("stations", "int4")] if regions else []),
+        )
+    )
     targets = {
         place: "place",
         "observed_at": "to_timestamp(t)",
@@ -158,12 +159,12 @@ def _results_sql(regions: bool, period: str, means: tuple[str, ...]) -> str:
         "iaqi": json_object((p, f"i_{p}") for p in IAQI_ORDER),
         "edition": "edition",
         "means": json_object((name, f"m_{name}") for name in means),
-        "computed_at": now,
+        "computed_at": f"${staging.parameters + 1}",
         **({"stations": "stations"} if regions else {}),
     }
     compared = _REGION_VALUES if regions else _STATION_VALUES
     table = "region_aqi" if regions else "aqi_results"
-    return upsert_sql(table, given, targets, (place, "observed_at", "period"), compared)
+    return staging, upsert_sql(table, staging, targets, (place, "observed_at", "period"), compared)
 
 
 async def store_results(
@@ -186,20 +187,19 @@ async def store_results(
                 now=now,
             )
         return await upsert_aqi_many(session, rows, now=now)
-    epoch = results.ends.astype("datetime64[s]").astype(np.int64).astype(np.float64)
-    arrays = [
+    columns = [
         results.place,
-        epoch.tolist(),
-        results.aqi.tolist(),
-        results.category.astype(np.int64).tolist(),
+        results.ends.astype("datetime64[s]").astype(np.int64),
+        results.aqi,
+        results.category,
         results.primary,
-        *(results.iaqi[:, j].tolist() for j in range(len(IAQI_ORDER))),
+        *(results.iaqi[:, j] for j in range(len(IAQI_ORDER))),
         [str(e) for e in results.edition],
-        *(results.means[name].tolist() for name in results.means),
-        *([results.stations.astype(np.int64).tolist()] if regions else []),
+        *(results.means[name] for name in results.means),
+        *([results.stations] if regions else []),
     ]
-    sql = _results_sql(regions, results.period, tuple(results.means))
-    return await columnar.upsert(session, sql, arrays, now)
+    staging, sql = _results_statement(regions, results.period, tuple(results.means))
+    return await columnar.upsert(session, sql, staging, columns, now)
 
 
 async def latest_region_aqi(session: AsyncSession, region: str, period: str) -> RegionAqi | None:
