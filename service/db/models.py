@@ -26,7 +26,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from service.db.types import BigIntPK, JSONType, UTCDateTime
+from emission_list.aqi import POLLUTANTS as AQI_POLLUTANTS
+from emission_list.rolling import WINDOW_COLUMNS
+from service.db.types import BigIntPK, JSONType, NamedNumbers, UTCDateTime
 
 #: Constraint names that are stable across dialects (migrations refer to them by name).
 NAMING_CONVENTION = {
@@ -41,6 +43,10 @@ ID = String(64)
 NAME = String(200)
 LEVELS = ("none", "yellow", "orange", "red")
 ROLES = ("operator", "station", "enterprise")
+#: An AQI result's IAQI by pollutant, and the concentrations it was scored from: hourly
+#: values by pollutant, or the 24-hour window's statistics (emission_list.rolling).
+IAQI_VALUES = NamedNumbers(AQI_POLLUTANTS)
+MEAN_VALUES = NamedNumbers(AQI_POLLUTANTS, WINDOW_COLUMNS)
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -119,9 +125,9 @@ class AqiResult(Base):
     aqi: Mapped[int | None]
     category: Mapped[int] = mapped_column(SmallInteger)  # 0 = no AQI
     primary: Mapped[str] = mapped_column(String(64))  # pollutants joined by ";"
-    iaqi: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    iaqi: Mapped[dict[str, Any]] = mapped_column(IAQI_VALUES)
     edition: Mapped[str] = mapped_column(String(16))
-    means: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    means: Mapped[dict[str, Any] | None] = mapped_column(MEAN_VALUES)
     computed_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime | None]
 
@@ -139,8 +145,8 @@ class RegionAqi(Base):
     aqi: Mapped[int | None]
     category: Mapped[int] = mapped_column(SmallInteger)
     primary: Mapped[str] = mapped_column(String(64))
-    iaqi: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    means: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    iaqi: Mapped[dict[str, Any]] = mapped_column(IAQI_VALUES)
+    means: Mapped[dict[str, Any]] = mapped_column(MEAN_VALUES)
     stations: Mapped[int]
     edition: Mapped[str] = mapped_column(String(16))
     computed_at: Mapped[dt.datetime]

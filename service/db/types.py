@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Integer
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Double, Integer
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 UTC = dt.UTC
 
@@ -48,6 +49,59 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 
 JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+
+class NamedNumbers(TypeDecorator[dict[str, float | None]]):
+    """Numbers by name in one of a few fixed *layouts* (key orders), stored as a bare array
+    in the layout's order: ``float8[]`` on PostgreSQL, a JSON list elsewhere.
+
+    The readings consumer writes several AQI results per reading; as arrays its bulk upserts
+    build them with ``ARRAY[...]``, which costs next to nothing where a JSON object per row
+    (keys and all) was a fifth of the statement. The layout of a stored array is told by its
+    length, so layouts have distinct lengths. A mapping is stored in the first layout holding
+    all its names (names it lacks stored as null); NaN is stored as null.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def __init__(self, *layouts: tuple[str, ...]) -> None:
+        super().__init__()
+        if not layouts or len({len(layout) for layout in layouts}) != len(layouts):
+            raise ValueError(f"layouts need distinct lengths: {layouts}")
+        self.layouts = layouts
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(ARRAY(Double()))
+        return dialect.type_descriptor(JSON(none_as_null=True))
+
+    def layout_of(self, names: Iterable[str]) -> tuple[str, ...]:
+        wanted = set(names)
+        for layout in self.layouts:
+            if wanted <= set(layout):
+                return layout
+        raise ValueError(f"no layout holds {sorted(wanted)}: {self.layouts}")
+
+    def process_bind_param(
+        self, value: Mapping[str, Any] | None, dialect: Dialect
+    ) -> list[float | None] | None:
+        if value is None:
+            return None
+        numbers = [value.get(name) for name in self.layout_of(value)]
+        return [None if n is None or math.isnan(n) else float(n) for n in numbers]
+
+    def process_result_value(
+        self, value: list[float | None] | None, dialect: Dialect
+    ) -> dict[str, float | None] | None:
+        if value is None:
+            return None
+        layout = next((lay for lay in self.layouts if len(lay) == len(value)), None)
+        if layout is None:
+            raise ValueError(f"a stored array of {len(value)} numbers fits no layout")
+        return dict(zip(layout, value, strict=True))
+
+
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 
 

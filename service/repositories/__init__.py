@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from emission_list.i18n import Text
 from service.db.models import Base
-from service.db.types import json_safe
+from service.db.types import NamedNumbers, json_safe
 
 #: From this many rows on, PostgreSQL upserts go through COPY and a staging table.
 COPY_MIN_ROWS = 200
@@ -77,7 +77,18 @@ async def _copy_upsert(
     in the session's transaction. Returns the ``updated_at`` of each row written."""
     columns = list(rows[0])
     as_json = {c for c in columns if isinstance(table.c[c].type.dialect_impl(_PG), _JSONB)}
-    records = [tuple(_json(r[c]) if c in as_json else r[c] for c in columns) for r in rows]
+    arrays = {c: table.c[c].type for c in columns if isinstance(table.c[c].type, NamedNumbers)}
+    records = [
+        tuple(
+            _json(r[c])
+            if c in as_json
+            else arrays[c].process_bind_param(r[c], _PG)
+            if c in arrays
+            else r[c]
+            for c in columns
+        )
+        for r in rows
+    ]
     raw = await driver_connection(session)
     target, staging = _quoted(table.name), f"haze_in_{table.name}"
     await raw.execute(

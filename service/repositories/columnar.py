@@ -5,9 +5,10 @@ COPY format, built by numpy in one pass (no per-value encoding in Python): numbe
 big-endian ``float8``/``int4``, NaN marking a missing number (turned into NULL by the
 statement); text columns travel as ``int4`` codes into a dictionary of their distinct values,
 passed as one small ``text[]`` parameter each. The upsert statement then empties the staging
-table (``DELETE ... RETURNING``) into the target table, builds the JSON documents there
-(``jsonb_build_object``) and, like :func:`service.repositories.upsert_rows`, rewrites a row
-only when a compared value differs; ``updated_at`` tells the rewritten rows from the new ones.
+table (``DELETE ... RETURNING``) into the target table, builds the arrays of numbers there
+(``ARRAY[...]``, see :class:`service.db.types.NamedNumbers`) and, like
+:func:`service.repositories.upsert_rows`, rewrites a row only when a compared value differs;
+``updated_at`` tells the rewritten rows from the new ones.
 
 A staging table is ``ON COMMIT DELETE ROWS`` and private to its connection, created the first
 time a connection stages that shape.
@@ -37,9 +38,10 @@ def not_nan(column: str) -> str:
     return f"NULLIF(\"{column}\", 'NaN')"
 
 
-def json_object(pairs: Iterable[tuple[str, str]]) -> str:
-    """A JSON object of ``(key, numeric column)`` pairs, NaN as null."""
-    return "jsonb_build_object(" + ", ".join(f"'{k}', {not_nan(c)}" for k, c in pairs) + ")"
+def float_array(columns: Iterable[str | None]) -> str:
+    """A ``float8[]`` of numeric columns (None: a null element), NaN as null."""
+    elements = ", ".join("NULL" if c is None else not_nan(c) for c in columns)
+    return f"ARRAY[{elements}]::float8[]"
 
 
 def changed(table: str, columns: Sequence[str]) -> str:

@@ -3,10 +3,10 @@
 The readings consumer hands over numpy columns, never a dict per row. On PostgreSQL both
 tables are upserted by one statement over the columns staged by binary COPY
 (:mod:`service.repositories.columnar`), missing values as NaN turned into NULL by the
-database, the IAQI document built by
-``jsonb_build_object``; each upsert writes only rows whose values differ, so a replay
-changes nothing. On SQLite (the embedded default, low volume) the rows go through the
-generic upserts of :mod:`service.repositories.readings`; both paths store the same values.
+database, the IAQI array built there (``ARRAY[...]``); each upsert writes only rows whose
+values differ, so a replay changes nothing. On SQLite (the embedded default, low volume)
+the rows go through the generic upserts of :mod:`service.repositories.readings`; both paths
+store the same values.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from emission_list.aqi import POLLUTANTS as IAQI_ORDER
 from service.repositories import UpsertCounts, driver_connection, utcnow
-from service.repositories.columnar import Staging, assignments, changed, json_object, not_nan, stage
+from service.repositories.columnar import Staging, assignments, changed, float_array, not_nan, stage
 from service.repositories.readings import POLLUTANTS, upsert_aqi_many, upsert_many
 
 
@@ -46,7 +46,7 @@ def _flags_json(flags: list[str]) -> str:
     return json.dumps(sorted(flags)) if flags else "[]"
 
 
-_IAQI = json_object((p, f"i_{p}") for p in IAQI_ORDER)
+_IAQI = float_array(f"i_{p}" for p in IAQI_ORDER)
 _AQI_VALUES = ("aqi", "category", "primary", "iaqi", "edition")
 
 

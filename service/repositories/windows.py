@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from emission_list.aqi import POLLUTANTS as IAQI_ORDER
-from service.db.models import AqiResult, Reading, RegionAqi
+from service.db.models import MEAN_VALUES, AqiResult, Reading, RegionAqi
 from service.db.models import Station as StationRow
 from service.repositories import UpsertCounts, columnar, driver_connection, upsert_rows, utcnow
-from service.repositories.columnar import Staging, json_object, not_nan, upsert_sql
+from service.repositories.columnar import Staging, float_array, not_nan, upsert_sql
 from service.repositories.readings import PERIODS, POLLUTANTS, upsert_aqi_many
 
 _GRID_SQL = f"""
@@ -156,9 +156,11 @@ def _results_statement(regions: bool, period: str, means: tuple[str, ...]) -> tu
         "aqi": f"{not_nan('aqi')}::int4",
         "category": "category",
         "primary": '"primary"',
-        "iaqi": json_object((p, f"i_{p}") for p in IAQI_ORDER),
+        "iaqi": float_array(f"i_{p}" for p in IAQI_ORDER),
         "edition": "edition",
-        "means": json_object((name, f"m_{name}") for name in means),
+        "means": float_array(
+            f"m_{name}" if name in means else None for name in MEAN_VALUES.layout_of(means)
+        ),
         "computed_at": f"${staging.parameters + 1}",
         **({"stations": "stations"} if regions else {}),
     }

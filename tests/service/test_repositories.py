@@ -187,7 +187,7 @@ async def test_aqi_results_upsert_and_latest(session: AsyncSession) -> None:
     assert (latest.observed_at, latest.aqi, latest.iaqi, latest.updated_at) == (
         T0 + dt.timedelta(hours=1),
         181,
-        {"pm25": 181.0, "co": None},
+        {"so2": None, "no2": None, "co": None, "o3": None, "pm10": None, "pm25": 181.0},
         NOW2,
     )
     daily = await readings.latest_aqi(session, STATION, "24h")
