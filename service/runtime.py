@@ -46,6 +46,8 @@ log = logging.getLogger("haze.runtime")
 
 #: Actions records encoded and published at a time (each publish waits for its acks).
 ACTIONS_CHUNK = 5_000
+#: The outbox row's region for enterprises moved by alerts starting or ending with time.
+BY_TIME = "(by time)"
 #: The consumers a process can run (``haze consume``); ``haze serve`` runs both by default.
 CONSUMERS = ("readings", "forecasts")
 
@@ -162,11 +164,25 @@ class Runtime:
             if session.info.pop(outbox.ADDED, False):
                 self.relay.kick()
 
-    async def refresh(self) -> list[str]:
-        """Apply alerts that started or ended since the last change; ids whose answer changed."""
-        state = self.state
-        async with state.warnings.lock, self.session_maker() as session:
-            return await state.warnings.refresh(session, state.board, utcnow())
+    async def refresh(self, at: dt.datetime | None = None) -> list[str]:
+        """Bring the board to ``at`` (now): the alerts it holds that started or ended with
+        time, then the alert states stored by other processes; ids whose answer changed.
+
+        The enterprises moved by time alone are announced on ``haze.actions`` (through the
+        outbox) by the processes that decide alerts (running the forecasts consumer), as a
+        forecast's change is: nobody else would tell the topic that a warning ended at its
+        time. Changes stored by other processes are theirs to announce."""
+        state, at = self.state, at or utcnow()
+        async with state.warnings.lock:
+            by_time = state.board.apply_time(at)
+            async with self.session_maker() as session:
+                if by_time and "forecasts" in self.consumers:
+                    self._queue(session, BY_TIME, [], by_time)
+                    if session.info.pop(outbox.ADDED, False):
+                        await session.commit()
+                        self.relay.kick()
+                stored = await state.warnings.refresh(session, state.board, at)
+        return sorted({*by_time, *stored})
 
     async def _on_alerts(self, records: Sequence[Record]) -> None:
         await self.refresh()
@@ -178,13 +194,22 @@ class Runtime:
         publishes them (:meth:`publish_row`), so a crash or a broker outage after the commit
         loses nothing. On the embedded bus only topics somebody subscribed to are kept, and
         a change with nothing to publish writes no row."""
-        alerts, actions = self.settings.kafka_topic_alerts, self.settings.kafka_topic_actions
+        self._queue(session, outcome.region, alert_records(outcome), outcome.changed_enterprises)
+
+    def _queue(
+        self,
+        session: AsyncSession,
+        region: str,
+        alerts: Sequence[tuple[bytes, bytes]],
+        enterprises: Sequence[str],
+    ) -> None:
+        settings = self.settings
         outbox.add(
             session,
             origin=self.origin,
-            region=outcome.region,
-            alerts=alert_records(outcome) if self._publishes(alerts) else [],
-            enterprises=outcome.changed_enterprises if self._publishes(actions) else [],
+            region=region,
+            alerts=alerts if self._publishes(settings.kafka_topic_alerts) else [],
+            enterprises=enterprises if self._publishes(settings.kafka_topic_actions) else [],
         )
 
     async def publish_row(self, row: Outbox) -> None:

@@ -48,12 +48,14 @@ class ActionBoard:
         self._own_alerts: list[Alert | None] = [None] * n_regions
         self._source = np.arange(n_regions)  # region whose own alert sets the effective state
         self._tags = ["-"] * n_regions  # tag of the alert in force over each region
+        self._states: dict[str, RegionAlertState] = {}  # the alert states last applied
 
     def __contains__(self, enterprise_id: str) -> bool:
         return enterprise_id in self.evaluator.compiled.row_of
 
     def apply_alerts(self, states: Mapping[str, RegionAlertState], at: dt.datetime) -> list[str]:
         """Bring the board to the alerts in force at ``at``; return ids whose answers changed."""
+        self._states = dict(states)
         own = np.zeros(len(self.tree), dtype=np.int8)
         alerts: list[Alert | None] = [None] * len(self.tree)
         for region, state in states.items():
@@ -78,6 +80,11 @@ class ActionBoard:
         ]
         changed = np.unique(np.concatenate(rows))
         return compiled.enterprise_ids[changed].tolist()
+
+    def apply_time(self, at: dt.datetime) -> list[str]:
+        """Bring the board to ``at`` under the alert states it holds (alerts that started or
+        ended with time); return ids whose answers changed."""
+        return self.apply_alerts(self._states, at)
 
     def etag(self, enterprise_id: str) -> str | None:
         """The current ETag of an enterprise's answer (None if not on the list)."""

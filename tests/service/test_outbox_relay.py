@@ -95,12 +95,14 @@ async def _issue(runtime: Runtime, level: Level = Level.ORANGE) -> Outcome:
     return outcome
 
 
-async def _manual(runtime: Runtime, session, level: Level) -> Outcome:
+async def _manual(
+    runtime: Runtime, session, level: Level, ends_at: dt.datetime | None = None
+) -> Outcome:
     state = runtime.state
     now = dt.datetime.now(dt.UTC)
     reason = text("测试", "test")
     return await state.warnings.on_manual(
-        session, "150203", level, Response.FULL, reason, state.board, now
+        session, "150203", level, Response.FULL, reason, state.board, now, ends_at=ends_at
     )
 
 
@@ -331,3 +333,47 @@ async def test_post_alerts_answers_before_the_actions_are_published(api: Api) ->
     assert sorted(r.key.decode() for r in actions) == sorted(ENTERPRISES)
     assert await _rows(api.runtime) == []
     assert _metric(api.runtime, "haze_outbox_pending") == 0
+
+
+async def test_a_warning_ending_with_time_is_announced_by_the_process_that_decides_alerts(
+    database_url: str,
+) -> None:
+    """Nobody changes anything when a warning reaches its end: the refresh that finds it
+    ended queues the enterprises it released, and their current actions are published."""
+    runtime, published = await _runtime(database_url)
+    try:
+        ends_at = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+        async with runtime.board_change() as session:
+            await runtime.announce(session, await _manual(runtime, session, Level.RED, ends_at))
+        await runtime.relay.settle()
+        assert {a["level"] for a in published.actions.values()} == {"red"}
+        published.batches.clear()
+
+        assert await runtime.refresh(ends_at - dt.timedelta(minutes=1)) == []
+        assert await _rows(runtime) == [] and published.batches == []
+        ended = await runtime.refresh(ends_at + dt.timedelta(minutes=1))
+        await runtime.relay.settle()
+        assert sorted(ended) == sorted(published.actions) == sorted(ENTERPRISES)
+        assert {a["level"] for a in published.actions.values()} == {"none"}
+        assert published.alerts == []  # the alert's end was decided when it was issued
+        assert await _rows(runtime) == []
+    finally:
+        await runtime.stop()
+
+
+async def test_a_process_without_the_forecasts_consumer_leaves_time_to_the_deciders(
+    database_url: str,
+) -> None:
+    runtime, published = await _runtime(database_url)
+    try:
+        ends_at = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+        async with runtime.board_change() as session:
+            await _manual(runtime, session, Level.RED, ends_at)
+        runtime.consumers.discard("forecasts")  # as in `haze serve --no-consumers`
+        assert sorted(await runtime.refresh(ends_at + dt.timedelta(minutes=1))) == sorted(
+            ENTERPRISES
+        )  # its own board moves ...
+        await runtime.relay.settle()
+        assert await _rows(runtime) == [] and published.batches == []  # ... and it says nothing
+    finally:
+        await runtime.stop()
