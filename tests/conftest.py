@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
+import hypothesis
 import pytest
 import pytest_asyncio
 from sqlalchemy.engine import make_url
@@ -37,6 +38,12 @@ from service.db.migrate import migrate
 from service.settings import Settings
 
 BACKENDS = ["sqlite", "postgresql"]
+
+# Tests run on loaded machines (CI, two cores shared with PostgreSQL and the broker): no test
+# may fail for taking long, so hypothesis has no deadline anywhere. The profile is loaded
+# before any test module, so every ``@settings(...)`` inherits it.
+hypothesis.settings.register_profile("haze", deadline=None, print_blob=True)
+hypothesis.settings.load_profile("haze")
 _numbers = itertools.count()
 
 

@@ -392,7 +392,7 @@ AQI_DAYS = st.lists(
 )
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(AQI_DAYS, st.sampled_from(["national-2024", "baotou-example"]))
 def test_decide_matches_a_brute_force_evaluation(aqi, name):
     rules = shipped_rule_sets()[name]

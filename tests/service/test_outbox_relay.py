@@ -84,6 +84,9 @@ async def _runtime(
     if subscribe:
         published.subscribe(runtime)
     await runtime.start()
+    # start() kicks a relay run in the background (rows a crash left): let it end, or it
+    # would race the rows the test writes next.
+    await runtime.relay.settle()
     return runtime, published
 
 
