@@ -155,7 +155,7 @@ def _serve(kind: str, port: int, loop: str, http: str) -> None:
             return {"status": "ok"}
 
     else:
-        from service.app import create_app
+        from service.commands.process import create_app
         from service.settings import Settings
 
         app = create_app(Settings())

@@ -2,15 +2,14 @@
 
 A record's value is the JSON of :class:`service.schemas.alerts.ForecastIn`. A record that
 does not decode or names an unknown region goes to the dead-letter sink; a forecast already
-stored changes nothing (redelivery is harmless). The outcome of each forecast is kept for a
-while by ``(region, issued_at)`` so that the in-process ``POST /forecasts`` can answer with
-what was decided.
+stored changes nothing (redelivery is harmless). The outcome of each forecast is handed to
+``remember`` (:class:`service.services.outcomes.RecentOutcomes`) so that the in-process
+``POST /forecasts`` can answer with what was decided.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 
@@ -24,8 +23,7 @@ from service.services.board import ActionBoard
 from service.services.warnings import Outcome, WarningService
 
 DeadLetter = Callable[[Sequence[tuple[Record, str]]], Awaitable[None]]
-OutcomeKey = tuple[str, dt.datetime]
-KEPT_OUTCOMES = 1024
+Remember = Callable[[str, dt.datetime, Outcome], None]
 
 
 def encode_forecast(forecast: ForecastIn) -> tuple[bytes, bytes]:
@@ -52,6 +50,7 @@ class ForecastsHandler:
         dead_letter: DeadLetter,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         announce: Callable[[AsyncSession, Outcome], Awaitable[None]] | None = None,
+        remember: Remember | None = None,
     ) -> None:
         self._announce = announce
         self._change = change
@@ -59,13 +58,10 @@ class ForecastsHandler:
         self._board = board
         self._dead_letter = dead_letter
         self._clock = clock
-        self._outcomes: OrderedDict[OutcomeKey, Outcome] = OrderedDict()
+        self._remember = remember or (lambda region, issued_at, outcome: None)
 
     async def __call__(self, records: Sequence[Record]) -> None:
         await self.handle(records)
-
-    def outcome(self, region: str, issued_at: dt.datetime) -> Outcome | None:
-        return self._outcomes.get((region, issued_at))
 
     async def handle(self, records: Sequence[Record]) -> list[Outcome]:
         outcomes, bad = [], []
@@ -85,13 +81,8 @@ class ForecastsHandler:
                 )
                 if self._announce is not None and not outcome.duplicate:
                     await self._announce(session, outcome)
-            self._remember((forecast.region, forecast.issued_at), outcome)
+            self._remember(forecast.region, forecast.issued_at, outcome)
             outcomes.append(outcome)
         if bad:
             await self._dead_letter(bad)
         return outcomes
-
-    def _remember(self, key: OutcomeKey, outcome: Outcome) -> None:
-        self._outcomes[key] = outcome
-        while len(self._outcomes) > KEPT_OUTCOMES:
-            self._outcomes.popitem(last=False)

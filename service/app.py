@@ -1,8 +1,9 @@
-"""The FastAPI application: ``create_app(settings)``.
+"""The FastAPI application on a process's runtime: ``create_api(runtime)``.
 
-The lifespan builds the :class:`~service.runtime.Runtime` (engine, bus and consumers, the
-action board) and disposes of it; every ``/api/v1`` route needs a bearer token; health,
-readiness and metrics do not.
+The lifespan starts the :class:`~service.runtime.Runtime` (engine, bus and the consumers
+the composition root attached, the action board) and stops it; every ``/api/v1`` route
+needs a bearer token; health, readiness and metrics do not. The app with its consumers is
+made by :func:`service.commands.process.create_app`.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from fastapi import FastAPI
 
 from service import errors
 from service.body_limit import BodyLimitMiddleware
+from service.deps import principal_of_request
 from service.metrics import API_PREFIX, MetricsMiddleware
 from service.routers import enterprises, health, lists, places, readings, tokens, warnings
 from service.runtime import Runtime
-from service.settings import Settings
 
 DESCRIPTION = """
 Heavy-pollution-weather emergency response for a district environment bureau.
@@ -34,9 +35,9 @@ Every `/api/v1` call needs `Authorization: Bearer <token>`. Texts come in Simpli
 """
 
 
-def create_app(settings: Settings, *, consumers: bool = True) -> FastAPI:
-    """The API; ``consumers=False`` leaves the readings and forecasts to other processes."""
-    runtime = Runtime(settings, consumers=consumers)
+def create_api(runtime: Runtime) -> FastAPI:
+    """The API served by ``runtime``'s process."""
+    settings = runtime.settings
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,7 +56,7 @@ def create_app(settings: Settings, *, consumers: bool = True) -> FastAPI:
     )
     app.state.settings = settings
     app.state.runtime = runtime
-    errors.install(app)
+    errors.install(app, principal_of_request)
     for module in (enterprises, readings, places, warnings, lists, tokens):  # polled first
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)

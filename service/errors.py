@@ -10,7 +10,7 @@ stable and machine-readable; ``message`` is in the caller's language (``Accept-L
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -118,8 +118,10 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers that give every error the one JSON shape."""
+def install(app: FastAPI, authenticate: Callable[[Request], Awaitable[object]]) -> None:
+    """Register the handlers that give every error the one JSON shape; ``authenticate``
+    refuses a request without a valid token (:class:`HazeError`), for the API's invalid
+    bodies: who is calling is told before what is wrong with the body."""
 
     @app.exception_handler(HazeError)
     async def _haze(request: Request, exc: HazeError) -> JSONResponse:
@@ -135,10 +137,8 @@ def install(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI reads the body before the dependencies run: who is calling comes first.
         if request.url.path.startswith("/api/v1"):
-            from service.deps import principal_of_request
-
             try:
-                await principal_of_request(request)
+                await authenticate(request)
             except HazeError as refused:
                 return await _haze(request, refused)
         message = text("请求内容不符合要求", "The request is not valid")

@@ -3,7 +3,8 @@
 ``publish`` returns once the broker acknowledged every record (``acks="all"``); a broker that
 is down or slower than ``HAZE_KAFKA_REQUEST_TIMEOUT_S`` raises
 :class:`~service.bus.BusUnavailableError` (the API answers 503 with ``Retry-After``), never a
-silent drop. ``subscribe`` attaches a handler that :mod:`consumers.runner` feeds with
+silent drop. ``subscribe`` attaches a handler that a consumer loop made by ``consumer_loop``
+(:class:`consumers.runner.ConsumerLoop`, handed in by the composition root) feeds with
 batches, committing offsets only after the handler returned (its database work committed).
 """
 
@@ -11,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from consumers.runner import ConsumerLoop
 from service.bus import BusUnavailableError, Handler
 from service.metrics import Metrics
 from service.settings import Settings
@@ -24,6 +25,16 @@ from service.settings import Settings
 log = logging.getLogger("haze.kafka")
 
 RETRY_AFTER_S = 5
+
+
+class ConsumerLoopLike(Protocol):
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+#: ``(settings, topic, group, handler, metrics)`` -> a consumer loop feeding ``handler``.
+LoopFactory = Callable[[Settings, str, "str | None", Handler, Metrics], ConsumerLoopLike]
 
 
 def producer_options(settings: Settings) -> dict[str, object]:
@@ -47,14 +58,19 @@ class KafkaBus:
     """
 
     def __init__(
-        self, settings: Settings, metrics: Metrics, groups: dict[str, str | None] | None = None
+        self,
+        settings: Settings,
+        metrics: Metrics,
+        groups: dict[str, str | None] | None = None,
+        consumer_loop: LoopFactory | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = metrics
         self.groups = groups or {}
+        self._consumer_loop = consumer_loop
         self._producer: AIOKafkaProducer | None = None
         self._handlers: dict[str, Handler] = {}
-        self.loops: list[ConsumerLoop] = []
+        self.loops: list[ConsumerLoopLike] = []
         self._lock = asyncio.Lock()
 
     def subscribe(self, topic: str, handler: Handler) -> None:
@@ -69,10 +85,14 @@ class KafkaBus:
             log.warning(
                 "Kafka at %s not reachable yet; publishing retries", self.settings.kafka_bootstrap
             )
+        make_loop = self._consumer_loop
+        if make_loop is None:
+            if self._handlers:
+                raise RuntimeError("a Kafka bus with subscribers needs a consumer_loop factory")
+            return
         for topic, handler in self._handlers.items():
-            loop = ConsumerLoop(
-                self.settings, topic, self.groups.get(topic, f"haze-{topic}"), handler, self.metrics
-            )
+            group = self.groups.get(topic, f"haze-{topic}")
+            loop = make_loop(self.settings, topic, group, handler, self.metrics)
             loop.start()
             self.loops.append(loop)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -15,9 +15,6 @@ from prometheus_client import (
 )
 
 API_PREFIX = "/api/v1"
-
-if TYPE_CHECKING:
-    from service.runtime import Runtime
 
 
 class Metrics:
@@ -83,12 +80,7 @@ class Metrics:
         )
 
 
-def render(runtime: Runtime) -> tuple[bytes, str]:
-    metrics = runtime.metrics
-    if runtime.current is not None:
-        metrics.board_revision.set(runtime.current.board.revision)
-        metrics.board_enterprises.set(len(runtime.current.board.evaluator.compiled))
-    metrics.dead_letters.set(runtime.dead_lettered)
+def render(metrics: Metrics) -> tuple[bytes, str]:
     return generate_latest(metrics.registry), CONTENT_TYPE_LATEST
 
 

@@ -23,8 +23,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from consumers.forecasts import ForecastsHandler
-from consumers.readings import ReadingsHandler
 from emission_list.catalog import Catalog, default_catalog
 from emission_list.regions import RegionTree
 from emission_list.revisions import Revision
@@ -33,12 +31,13 @@ from service import outbox
 from service.bus import EventBus, InProcessBus, Record
 from service.db.engine import create_engine, make_session_maker
 from service.db.models import Outbox
-from service.kafka_bus import KafkaBus
+from service.kafka_bus import KafkaBus, LoopFactory
 from service.metrics import Metrics
 from service.outbound import action_records, alert_records, dead_letter_headers
 from service.repositories import alerts, audit, lists, regions, utcnow
 from service.security import Authenticator
 from service.services.board import ActionBoard
+from service.services.outcomes import RecentOutcomes
 from service.services.warnings import Outcome, WarningService
 from service.settings import Settings
 
@@ -66,7 +65,18 @@ def _empty_revision() -> Revision:
 
 
 class Runtime:
-    def __init__(self, settings: Settings, *, consumers: bool | Collection[str] = True) -> None:
+    """A process's state. It knows the consumers only by name (``consumers``: which topics'
+    handlers this process runs, attached by the composition root,
+    :func:`service.commands.process.build_runtime`); ``consumer_loop`` makes the Kafka
+    consumer loops (:class:`consumers.runner.ConsumerLoop`)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        consumers: bool | Collection[str] = True,
+        consumer_loop: LoopFactory | None = None,
+    ) -> None:
         self.settings = settings
         self.consumers = set(CONSUMERS if consumers is True else consumers or ())
         self.engine: AsyncEngine = create_engine(settings)
@@ -85,6 +95,7 @@ class Runtime:
                     settings.kafka_topic_forecasts: settings.kafka_group_forecasts,
                     settings.kafka_topic_alerts: None,  # every process follows every alert
                 },
+                consumer_loop,
             )
             if settings.kafka_bootstrap
             else InProcessBus()
@@ -93,13 +104,8 @@ class Runtime:
         #: Names this process on the outbox rows it writes (rows of others need a refresh).
         self.origin = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
         self.relay = outbox.Relay(self.session_maker, self.publish_row, self.metrics)
-        self.forecasts = ForecastsHandler(
-            self.board_change,
-            lambda: self.state.warnings,
-            lambda: self.state.board,
-            self._dead_letter,
-            announce=self.announce,
-        )
+        #: What the forecasts handler decided lately, for ``POST /forecasts`` to answer.
+        self.outcomes = RecentOutcomes()
         self.dead_lettered = 0
         self._ticker: asyncio.Task[None] | None = None
 
@@ -111,16 +117,8 @@ class Runtime:
 
     async def start(self) -> None:
         await self.rebuild()
-        settings = self.settings
-        if "readings" in self.consumers:
-            handler = ReadingsHandler(
-                self.session_maker, self._dead_letter, lambda: self.state.tree
-            )
-            self.bus.subscribe(settings.kafka_topic_readings, handler)
-        if "forecasts" in self.consumers:
-            self.bus.subscribe(settings.kafka_topic_forecasts, self.forecasts)
         if isinstance(self.bus, KafkaBus):  # alerts decided in other processes move this board
-            self.bus.subscribe(settings.kafka_topic_alerts, self._on_alerts)
+            self.bus.subscribe(self.settings.kafka_topic_alerts, self._on_alerts)
         await self.bus.start()
         self._ticker = asyncio.create_task(self._tick(), name="haze-alert-ticker")
         self.relay.kick()  # what a crash or an outage left in the outbox
@@ -145,6 +143,8 @@ class Runtime:
             board.apply_alerts(states, utcnow())
             warnings = WarningService(self.rules, tree)
             self.current = Board(board, tree, warnings)
+        self.metrics.board_revision.set(revision.number)
+        self.metrics.board_enterprises.set(len(board.evaluator.compiled))
         log.info("board built: revision %s, %s enterprises", revision.number, len(revision))
 
     @contextlib.asynccontextmanager
@@ -242,10 +242,11 @@ class Runtime:
                 log.exception("refreshing the alerts in force failed")
             self.relay.kick()  # rows whose publish failed (broker down)
 
-    async def _dead_letter(self, items: Sequence[tuple[Record, str]]) -> None:
+    async def dead_letter(self, items: Sequence[tuple[Record, str]]) -> None:
         """Dead letters go to ``haze.dlq`` (Kafka) or the audit log (embedded bus), with the
         reason and the original bytes."""
         self.dead_lettered += len(items)
+        self.metrics.dead_letters.set(self.dead_lettered)
         if isinstance(self.bus, KafkaBus):
             await self.bus.publish(
                 self.settings.kafka_topic_dlq,

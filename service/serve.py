@@ -21,8 +21,8 @@ def serve(settings: Settings, *, consumers: bool = True, log_level: str = "info"
     """Migrate, seed on first start, print a new operator token once, then serve."""
     import uvicorn
 
-    from service.app import create_app
     from service.bootstrap import prepare
+    from service.commands.process import create_app
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"

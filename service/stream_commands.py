@@ -68,16 +68,16 @@ def topics_create(settings: Settings) -> int:
 async def _consume(settings: Settings, consumers: Collection[str]) -> None:
     from prometheus_client import start_http_server
 
+    from service.commands.process import build_runtime
     from service.db.engine import create_engine
     from service.db.migrate import migrate
-    from service.runtime import Runtime
 
     engine = create_engine(settings)
     try:
         await migrate(engine)
     finally:
         await engine.dispose()
-    runtime = Runtime(settings, consumers=consumers)
+    runtime = build_runtime(settings, consumers=consumers)
     if settings.metrics_port:
         start_http_server(settings.metrics_port, registry=runtime.metrics.registry)
     stop = asyncio.Event()

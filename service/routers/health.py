@@ -36,5 +36,5 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
 @router.get("/metrics", response_class=Response)
 async def metrics(runtime: RuntimeDep) -> Response:
     """Prometheus text format."""
-    content, media_type = render(runtime)
+    content, media_type = render(runtime.metrics)
     return Response(content, media_type=media_type)

@@ -73,7 +73,7 @@ async def post_forecast(
         target = f"region/{body.region}"
         await audit.record(session, operator.token_id, "forecast.post", target, details)
         await session.commit()
-    outcome = runtime.forecasts.outcome(body.region, body.issued_at)
+    outcome = runtime.outcomes.get(body.region, body.issued_at)
     if outcome is None:
         response.status_code = status.HTTP_202_ACCEPTED
         return Queued(region=body.region, issued_at=body.issued_at)

@@ -53,8 +53,8 @@ def api_settings(database_url: str, **overrides: object) -> Settings:
 async def served_api(database_url: str, **overrides: object) -> AsyncIterator[Api]:
     """The app on a seeded database with these settings, its lifespan running, and the
     operator token of its first start in ``secrets["operator"]``."""
-    from service.app import create_app
     from service.bootstrap import prepare
+    from service.commands.process import create_app
 
     settings = api_settings(database_url, **overrides)
     prepared = await prepare(settings)

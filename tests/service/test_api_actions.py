@@ -20,7 +20,7 @@ from emission_list.levels import LIST_POLLUTANTS, Level, Response
 from emission_list.reference.evaluator import effective_warning, evaluate_list, region_totals
 from emission_list.regions import RegionTree, state_code
 from emission_list.samples import kundulun_list, kundulun_regions
-from service.app import create_app
+from service.commands.process import create_app
 
 Own = Mapping[str, tuple[Level, Response]]
 

@@ -17,8 +17,8 @@ from api_client import Api, api_settings, served_api
 from sqlalchemy import func, select
 
 from emission_list.samples import kundulun_regions, kundulun_stations
-from service.app import create_app
 from service.bootstrap import prepare
+from service.commands.process import create_app
 from service.db.models import AqiResult, AuditEntry, Reading
 
 HOUR = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)

@@ -26,6 +26,7 @@ from service import outbox
 from service import runtime as runtime_module
 from service.bootstrap import prepare
 from service.bus import Record
+from service.commands.process import build_runtime
 from service.db.models import Outbox
 from service.outbound import alert_records
 from service.runtime import Runtime
@@ -79,7 +80,7 @@ async def _runtime(
 ) -> tuple[Runtime, Published]:
     settings = Settings(database_url=database_url, **overrides)
     await prepare(settings)
-    runtime = Runtime(settings)
+    runtime = build_runtime(settings)
     published = Published(settings)
     if subscribe:
         published.subscribe(runtime)

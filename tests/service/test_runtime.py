@@ -13,6 +13,7 @@ from emission_list.i18n import text
 from emission_list.levels import Level, Response
 from emission_list.samples import kundulun_list
 from service.bootstrap import prepare
+from service.commands.process import build_runtime
 from service.repositories import alerts, audit
 from service.runtime import Runtime
 from service.settings import Settings
@@ -24,7 +25,7 @@ ENTERPRISE = kundulun_list().entries[0].enterprise_id
 async def runtime(database_url: str):
     settings = Settings(database_url=database_url)
     await prepare(settings)
-    runtime = Runtime(settings)
+    runtime = build_runtime(settings)
     await runtime.start()
     try:
         yield runtime
@@ -83,7 +84,7 @@ async def test_undecodable_and_unknown_region_forecasts_go_to_the_dead_letters(
         [(b"150203", garbage), (b"999999", unknown), (b"150203", json.dumps(good).encode())],
     )
     assert runtime.dead_lettered == 2
-    assert runtime.forecasts.outcome("150203", dt.datetime.fromisoformat(good["issued_at"]))
+    assert runtime.outcomes.get("150203", dt.datetime.fromisoformat(good["issued_at"]))
     async with runtime.session_maker() as session:
         letters = [e for e in await audit.recent(session) if e.action == "dlq"]
     values = sorted(base64.b64decode(e.details["value"]) for e in letters)

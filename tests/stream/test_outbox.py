@@ -14,8 +14,8 @@ from stream_helpers import eventually, read_topic, stream_settings
 
 from bench.servers import free_port
 from emission_list.samples import kundulun_list
-from service.app import create_app
 from service.bootstrap import prepare
+from service.commands.process import build_runtime, create_app
 from service.db.engine import create_engine
 from service.db.models import Outbox
 from service.runtime import Runtime
@@ -48,7 +48,7 @@ async def _published_by_a_new_runtime(settings: Settings, kinds: list[str]) -> d
     """Start a runtime on the live broker; once the outbox is empty, return the actions
     records by enterprise, having checked the alerts records' kinds."""
     engine = create_engine(settings)
-    runtime = Runtime(settings, consumers=False)
+    runtime = build_runtime(settings, consumers=False)
     await runtime.start()
     try:
 
@@ -73,7 +73,7 @@ async def test_a_committed_forecast_never_announced_is_published_at_the_next_sta
     settings = stream_settings(postgres_database_url, kafka_bootstrap)
     await create_topics(settings)
     await prepare(settings)
-    crashed = Runtime(settings, consumers=False)
+    crashed = build_runtime(settings, consumers=False)
     await crashed.rebuild()  # its board, but no bus and no relay: it dies after the commit
     state = crashed.state
     async with crashed.session_maker() as session:

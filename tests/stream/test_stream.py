@@ -27,13 +27,12 @@ from stream_helpers import (
 from bench.servers import free_port
 from consumers.runner import ConsumerLoop
 from emission_list.samples import kundulun_list, kundulun_stations
-from service.app import create_app
 from service.bootstrap import prepare
 from service.bus import Record
+from service.commands.process import build_runtime, create_app
 from service.db.engine import create_engine
 from service.db.models import AqiResult, Reading
 from service.metrics import Metrics
-from service.runtime import Runtime
 from service.stream_commands import create_topics
 
 HOUR = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
@@ -110,7 +109,7 @@ async def test_a_poison_message_goes_to_the_dead_letters_and_the_good_ones_are_s
     unknown = reading("NO-SUCH-STATION", HOUR)
     good = [reading("1502A01", HOUR - dt.timedelta(hours=h)) for h in range(1, 6)]
     await produce(settings, settings.kafka_topic_readings, [*good[:2], poison, unknown, *good[2:]])
-    runtime = Runtime(settings, consumers=["readings"])
+    runtime = build_runtime(settings, consumers=["readings"])
     await runtime.start()
     try:
 
