@@ -4,7 +4,7 @@ Alembic migrations for PostgreSQL (asyncpg) and the embedded SQLite default: sta
 regions, readings, AQI results, forecasts, alerts, list revisions, tokens and the audit log.
 The domain core in ``emission_list/`` needs no database.
 
-Two ways in: :func:`service.db.migrate.migrate` hands over an open connection in
+Two ways in: :func:`service.storage.migrate.migrate` hands over an open connection in
 ``config.attributes["connection"]`` (``haze serve``, the tests); the ``alembic`` command
 builds an engine from ``sqlalchemy.url`` when set, else from ``HAZE_DATABASE_URL``
 (default: a SQLite file under ``HAZE_DATA_DIR``).
@@ -18,9 +18,9 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection
 
-from service.db.engine import create_engine
-from service.db.models import Base
 from service.settings import Settings
+from service.storage.engine import create_engine
+from service.storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -17,7 +17,7 @@ the API (``haze serve --no-consumers``) and the forecasts consumer (``haze consu
 forecasts``). Each run (after ``--warmup`` runs not counted):
 
 1. ``t0``; one forecast record (key the region, value the JSON of ``ForecastIn`` as
-   :func:`consumers.forecasts.encode_forecast` makes it, ``issued_at`` = now) for Kundulun
+   :func:`service.bus.records.encode_forecast` makes it, ``issued_at`` = now) for Kundulun
    is produced to the forecasts topic; its AQI calls for yellow, orange, red in turn
    (checked with :func:`emission_list.warnings.decide` on the national rules at start);
 2. the consumer decides, stores and commits the alert, announces it on ``haze.alerts`` and
@@ -83,8 +83,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from bench import pg_server, tansu_server
-from bench.servers import free_port, stop, wait_ready
+from tests.infra import pg_server, tansu_server
+from tests.infra.servers import free_port, stop, wait_ready
 
 GOAL_P99_S = 1.0
 KUNDULUN = "150203"
@@ -207,8 +207,8 @@ async def _seed(settings, n: int) -> tuple[str, list[str]]:
     from emission_list.revisions import Revision
     from emission_list.synthetic import synthetic_list
     from service.bootstrap import prepare
-    from service.db.engine import create_engine, make_session_maker
-    from service.repositories import lists
+    from service.storage.engine import create_engine, make_session_maker
+    from service.storage.repositories import lists
 
     operator = (await prepare(settings)).operator_token
     if operator is None:
@@ -255,7 +255,7 @@ def _spawn(name: str, args: list[str], env: dict[str, str], root: Path) -> _Proc
     log = root / f"{name}.log"
     with log.open("ab") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", *args],
+            [sys.executable, "-m", "service.commands.cli", *args],
             cwd=ROOT,
             env=env,
             stdout=sink,
@@ -296,7 +296,7 @@ async def _wait_idle(processes: Sequence[_Process], limit_s: float = RUN_LIMIT_S
 
 
 def _forecast(level: str, issued_at: dt.datetime):
-    from service.schemas.alerts import ForecastDayIn, ForecastIn
+    from service.api.schemas.alerts import ForecastDayIn, ForecastIn
 
     today = issued_at.astimezone(LOCAL).date()
     days = [
@@ -418,9 +418,9 @@ async def _runs(
     from aiokafka import AIOKafkaProducer
     from sqlalchemy import select
 
-    from consumers.forecasts import encode_forecast
-    from service.db.engine import create_engine
-    from service.db.models import AlertState
+    from service.bus.records import encode_forecast
+    from service.storage.engine import create_engine
+    from service.storage.models import AlertState
 
     step = max(1, len(ids) // (PROBES - 1))
     probes = list(dict.fromkeys([*ids[::step][: PROBES - 1], ids[-1]]))
@@ -515,10 +515,10 @@ async def _profile(settings, repeats: int = 3) -> dict[str, float]:
     from emission_list.alerts import Alert, RegionAlertState
     from emission_list.catalog import default_catalog
     from emission_list.levels import Level, Response
-    from service.db.engine import create_engine, make_session_maker
-    from service.outbound import action_records
-    from service.repositories import alerts, lists, regions
+    from service.bus.records import action_records
     from service.services.board import ActionBoard
+    from service.storage.engine import create_engine, make_session_maker
+    from service.storage.repositories import alerts, lists, regions
 
     engine = create_engine(settings)
     try:
@@ -573,7 +573,7 @@ def run(enterprises: int = 100_000, runs: int = 20, warmup: int = 1) -> dict[str
             asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
             try:
                 settings = _settings(_dsn(server_url, name), bootstrap, our_broker)
-                from service.stream_commands import create_topics
+                from service.commands.stream import create_topics
 
                 made = asyncio.run(create_topics(settings))
                 if not set(made.values()) <= {"created", "exists"}:

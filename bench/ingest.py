@@ -33,19 +33,19 @@ from contextlib import contextmanager
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import func, select
 
-from bench import pg_server, tansu_server
-from consumers.codec import encode_reading
 from consumers.readings import ReadingsHandler
 from consumers.runner import ConsumerLoop
 from emission_list.samples import kundulun_stations
+from service.api.schemas.readings import CheckedReading
 from service.bootstrap import prepare
-from service.db.engine import create_engine, make_session_maker
-from service.db.models import Reading
+from service.bus.records import encode_reading
+from service.commands.stream import create_topics
 from service.metrics import Metrics
-from service.repositories import regions
-from service.schemas.readings import CheckedReading
 from service.settings import Settings
-from service.stream_commands import create_topics
+from service.storage.engine import create_engine, make_session_maker
+from service.storage.models import Reading
+from service.storage.repositories import regions
+from tests.infra import pg_server, tansu_server
 
 RATIO_GOAL = 0.5
 RATE_GOAL = 20_000.0

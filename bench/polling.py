@@ -77,7 +77,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.servers import free_port, stop, wait_ready
+from tests.infra.servers import free_port, stop, wait_ready
 
 RATIO_GOAL = 0.5
 KUNDULUN = "150203"
@@ -201,10 +201,10 @@ async def _seed(data_dir: Path, extra: int) -> tuple[str, dict[str, str]]:
     from emission_list.samples import kundulun_region_tree
     from emission_list.synthetic import synthetic_list
     from service.bootstrap import prepare
-    from service.db.engine import create_engine, make_session_maker
-    from service.repositories import lists
     from service.security import create_token
     from service.settings import Settings
+    from service.storage.engine import create_engine, make_session_maker
+    from service.storage.repositories import lists
 
     settings = Settings(data_dir=data_dir, database_url="", kafka_bootstrap="", admin_token=None)
     operator = (await prepare(settings)).operator_token

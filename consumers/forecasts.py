@@ -1,6 +1,6 @@
 """The forecasts consumer: each forecast record through the warning service, committed.
 
-A record's value is the JSON of :class:`service.schemas.alerts.ForecastIn`. A record that
+A record's value is the JSON of :class:`service.api.schemas.alerts.ForecastIn`. A record that
 does not decode or names an unknown region goes to the dead-letter sink; a forecast already
 stored changes nothing (redelivery is harmless). The outcome of each forecast is handed to
 ``remember`` (:class:`service.services.outcomes.RecentOutcomes`) so that the in-process
@@ -16,23 +16,13 @@ from contextlib import AbstractAsyncContextManager
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from emission_list.warnings import Forecast
 from service.bus import Record
-from service.schemas.alerts import ForecastIn
+from service.bus.records import decode_forecast
 from service.services.board import ActionBoard
 from service.services.warnings import Outcome, WarningService
 
 DeadLetter = Callable[[Sequence[tuple[Record, str]]], Awaitable[None]]
 Remember = Callable[[str, dt.datetime, Outcome], None]
-
-
-def encode_forecast(forecast: ForecastIn) -> tuple[bytes, bytes]:
-    """``(key, value)`` of a forecast record, keyed by region."""
-    return forecast.region.encode(), forecast.model_dump_json().encode()
-
-
-def decode_forecast(record: Record) -> Forecast:
-    return ForecastIn.model_validate_json(record.value).to_domain()
 
 
 class ForecastsHandler:

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from consumers.codec import ReadingBatch, decode_readings
 from consumers.readings_aqi import hourly_results
 from consumers.readings_windows import update_windows
 from emission_list.regions import RegionTree
 from service.bus import Record
-from service.repositories import hourly, regions, stations
-from service.repositories.hourly import StationHours
+from service.bus.records import ReadingBatch, decode_readings
+from service.storage.repositories import hourly, regions, stations
+from service.storage.repositories.hourly import StationHours
 
 DeadLetter = Callable[[Sequence[tuple[Record, str]]], Awaitable[None]]
 

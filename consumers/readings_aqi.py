@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from consumers.codec import ReadingBatch
 from emission_list.aqi import POLLUTANTS, evaluate_columns, hourly_aqi, pollutant_names
 from emission_list.breakpoints import EDITIONS, get_table
+from service.bus.records import ReadingBatch
 
 _LOCAL_OFFSET = np.timedelta64(8, "h")
 

@@ -31,9 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consumers.readings_aqi import ScoredAqi, score
 from emission_list import averages, rolling
 from emission_list.regions import RegionTree
-from service.repositories import UpsertCounts, windows
-from service.repositories.hourly import StationHours
-from service.repositories.readings import POLLUTANTS
+from service.storage.repositories import UpsertCounts, windows
+from service.storage.repositories.hourly import StationHours
+from service.storage.repositories.readings import POLLUTANTS
 
 _HOUR = np.timedelta64(1, "h")
 _REACH = (rolling.WINDOW_HOURS - 1) * _HOUR

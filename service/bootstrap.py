@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from service.db.engine import create_engine, make_session_maker
-from service.db.migrate import migrate
-from service.repositories import tokens
 from service.security import create_token
 from service.services.seed import seed_sample
 from service.settings import Settings
+from service.storage.engine import create_engine, make_session_maker
+from service.storage.migrate import migrate
+from service.storage.repositories import tokens
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from emission_list.i18n import Text, pick, text
 from emission_list.revisions import RevisionError
+from service.api.language import request_language
 from service.bus import BusUnavailableError
-from service.language import request_language
 
 log = logging.getLogger("haze.api")
 

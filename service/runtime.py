@@ -5,7 +5,7 @@ authenticator, and the *board*: the published list compiled and evaluated agains
 alerts in force, with the region tree and warning service it belongs to. The board is
 rebuilt when the published revision or the region tree changes; in between, forecasts and
 manual warnings update it incrementally and a ticker applies alerts that start or end with
-time. What a change tells Kafka is queued with it in the outbox (:mod:`service.outbox`) and
+time. What a change tells Kafka is queued with it in the outbox (:mod:`service.bus.outbox`) and
 published by the relay once it committed.
 """
 
@@ -27,19 +27,18 @@ from emission_list.catalog import Catalog, default_catalog
 from emission_list.regions import RegionTree
 from emission_list.revisions import Revision
 from emission_list.warning_rules import RuleBook, national_rules
-from service import outbox
-from service.bus import EventBus, InProcessBus, Record
-from service.db.engine import create_engine, make_session_maker
-from service.db.models import Outbox
-from service.kafka_bus import KafkaBus, LoopFactory
+from service.bus import EventBus, InProcessBus, Record, outbox
+from service.bus.kafka import KafkaBus, LoopFactory
+from service.bus.records import action_records, alert_records, dead_letter_headers
 from service.metrics import Metrics
-from service.outbound import action_records, alert_records, dead_letter_headers
-from service.repositories import alerts, audit, lists, regions, utcnow
 from service.security import Authenticator
 from service.services.board import ActionBoard
 from service.services.outcomes import RecentOutcomes
 from service.services.warnings import Outcome, WarningService
 from service.settings import Settings
+from service.storage.engine import create_engine, make_session_maker
+from service.storage.models import Outbox
+from service.storage.repositories import alerts, audit, lists, regions, utcnow
 
 log = logging.getLogger("haze.runtime")
 

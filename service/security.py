@@ -29,9 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from emission_list import credit_code
 from emission_list.i18n import text
-from service.db.models import ROLES, Token
 from service.errors import HazeError
-from service.repositories import stations, tokens, utcnow
+from service.storage.models import ROLES, Token
+from service.storage.repositories import stations, tokens, utcnow
 
 SECRET_PREFIX = "haze_"
 SECRET_BYTES = 32

@@ -1,6 +1,6 @@
 """The one settings object of Haze Response, read from ``HAZE_``-prefixed environment variables.
 
-Build it once in the composition root (:mod:`service.cli`) and pass it explicitly to
+Build it once in the composition root (:mod:`service.commands.cli`) and pass it explicitly to
 ``create_app`` and the consumer runner; tests build it from arguments.
 """
 

@@ -2,11 +2,11 @@
 
 - ``postgres_url`` (session): a PostgreSQL server for the run. Without
   ``HAZE_TEST_DATABASE_URL`` one is started in ``/dev/shm/hzpg-<pid>`` (``/tmp/hzpg-<pid>``
-  when /dev/shm is small; ``bench/pg_server.py``) and removed at the end; with it, that
+  when /dev/shm is small; ``tests/infra/pg_server.py``) and removed at the end; with it, that
   server is used (its user needs CREATEDB; the databases made for tests are dropped).
 - ``database_url`` (function, ids ``sqlite`` and ``postgresql``): a fresh database of its own,
   already at the newest schema. The schema is built once per run by
-  :func:`service.db.migrate.migrate` into a template, and each test gets a copy (a file copy on
+  :func:`service.storage.migrate.migrate` into a template, and each test gets a copy (a file copy on
   SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL): tests are independent and cheap.
 - ``blank_database_url`` (function, same ids): a fresh, empty database (no schema).
 - ``engine`` (function): an engine on ``database_url``, disposed afterwards.
@@ -32,10 +32,10 @@ import pytest_asyncio
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bench import pg_server
-from service.db.engine import create_engine, make_session_maker
-from service.db.migrate import migrate
 from service.settings import Settings
+from service.storage.engine import create_engine, make_session_maker
+from service.storage.migrate import migrate
+from tests.infra import pg_server
 
 BACKENDS = ["sqlite", "postgresql"]
 

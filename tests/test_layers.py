@@ -122,4 +122,4 @@ def test_no_modules_import_each_other_in_a_circle() -> None:
 
 def test_the_graph_sees_the_imports_made_inside_functions() -> None:
     """A check on the checker: ``haze``'s parser imports its commands inside functions."""
-    assert "service.serve" in GRAPH["service.cli"]
+    assert "service.commands.serve" in GRAPH["service.commands.cli"]

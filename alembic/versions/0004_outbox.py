@@ -7,7 +7,7 @@ Create Date: 2026-11-24
 ``outbox`` holds, per committed warning change, what is still to be published: the encoded
 ``haze.alerts`` records and the ids of the enterprises whose ``haze.actions`` record is due.
 A row is written in the change's own transaction and deleted once the bus acknowledged
-everything (``service/outbox.py``).
+everything (``service/bus/outbox.py``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Create Date: 2026-11-23
 ``iaqi`` and ``means`` of ``aqi_results`` and ``region_aqi`` were JSON objects; building one
 per row was a fifth of the readings consumer's bulk upserts. They become bare arrays in a
 fixed order (``float8[]`` on PostgreSQL, a JSON list on SQLite; see
-``service.db.types.NamedNumbers``): IAQI by pollutant, means either hourly by pollutant (6)
+``service.storage.types.NamedNumbers``): IAQI by pollutant, means either hourly by pollutant (6)
 or the 24-hour window's statistics (7). Stored documents are converted both ways.
 """
 

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from consumers.forecasts import ForecastsHandler
 from consumers.readings import ReadingsHandler
 from consumers.runner import ConsumerLoop
-from service.app import create_api
+from service.api.app import create_api
 from service.runtime import Runtime
 from service.settings import Settings
 

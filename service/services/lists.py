@@ -21,7 +21,7 @@ from emission_list.i18n import text
 from emission_list.levels import Level, Response
 from emission_list.regions import RegionTree, state_code
 from emission_list.revisions import Revision, RevisionDiff, RevisionError, diff, validate_revision
-from service.repositories import audit, lists
+from service.storage.repositories import audit, lists
 
 
 def _errors(count: int) -> str:

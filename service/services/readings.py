@@ -13,11 +13,11 @@ from collections.abc import Collection, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consumers.codec import encode_reading
+from service.api.schemas.readings import ReadingsAccepted
 from service.bus import EventBus
-from service.repositories import stations
-from service.schemas.readings import ReadingsAccepted
+from service.bus.records import encode_reading
 from service.services.readings_check import check_readings
+from service.storage.repositories import stations
 
 READINGS_TOPIC = "haze.readings"
 

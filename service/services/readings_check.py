@@ -16,7 +16,7 @@ from collections.abc import Collection, Sequence
 from pydantic import TypeAdapter, ValidationError
 
 from emission_list.i18n import pick
-from service.schemas.readings import POLLUTANT_FIELDS, CheckedReading, ReadingIn, RejectedRow
+from service.api.schemas.readings import POLLUTANT_FIELDS, CheckedReading, ReadingIn, RejectedRow
 
 #: Above these a value cannot come from a working analyser [µg/m³; mg/m³ for CO]. PM10 in a
 #: Baotou dust storm reaches several thousand µg/m³, so its ceiling is high.

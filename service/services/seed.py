@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from emission_list.samples import kundulun_list, kundulun_regions, kundulun_stations
-from service.repositories import audit, lists, regions, stations
+from service.storage.repositories import audit, lists, regions, stations
 
 
 async def seed_sample(session: AsyncSession) -> bool:

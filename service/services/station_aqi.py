@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from emission_list import averages
 from emission_list.aqi import POLLUTANTS, evaluate_columns, pollutant_names
 from emission_list.breakpoints import edition_for
-from service.db.models import AqiResult
-from service.repositories import readings
+from service.storage.models import AqiResult
+from service.storage.repositories import readings
 
 _LOCAL = dt.timezone(dt.timedelta(hours=8))
 

@@ -25,8 +25,8 @@ from emission_list.manual import apply_manual
 from emission_list.regions import RegionTree
 from emission_list.warning_rules import RuleBook
 from emission_list.warnings import Decision, Forecast, decide
-from service.repositories import alerts, forecasts
 from service.services.board import ActionBoard
+from service.storage.repositories import alerts, forecasts
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@ import json
 
 import numpy as np
 
-from consumers.codec import decode_readings, encode_reading
+from service.api.schemas.readings import CheckedReading
 from service.bus import Record
-from service.schemas.readings import CheckedReading
+from service.bus.records import decode_readings, encode_reading
 
 
 def reading(station="1502A01", hour=6, **values):

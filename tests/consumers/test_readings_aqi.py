@@ -4,10 +4,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consumers.codec import ReadingBatch
 from consumers.readings_aqi import hourly_results
 from emission_list.breakpoints import edition_for
 from emission_list.reference.aqi import aqi_row
+from service.bus.records import ReadingBatch
 
 LOCAL = dt.timezone(dt.timedelta(hours=8))
 

@@ -7,14 +7,14 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from consumers.codec import encode_reading
 from consumers.readings import ReadingsHandler
 from emission_list.samples import kundulun_episode, kundulun_regions, kundulun_stations
+from service.api.schemas.readings import CheckedReading
 from service.bus import Record
-from service.db.engine import make_session_maker
-from service.db.models import AqiResult, Reading
-from service.repositories import regions, stations
-from service.schemas.readings import CheckedReading
+from service.bus.records import encode_reading
+from service.storage.engine import make_session_maker
+from service.storage.models import AqiResult, Reading
+from service.storage.repositories import regions, stations
 
 
 def records_of(rows) -> list[Record]:

@@ -29,9 +29,9 @@ from emission_list.samples import (
     kundulun_regions,
     kundulun_stations,
 )
-from service.db.engine import make_session_maker
-from service.db.models import AqiResult, RegionAqi
-from service.repositories import regions, stations
+from service.storage.engine import make_session_maker
+from service.storage.models import AqiResult, RegionAqi
+from service.storage.repositories import regions, stations
 
 HOUR = dt.timedelta(hours=1)
 POLLUTANTS = ("pm25", "pm10", "so2", "no2", "o3", "co")

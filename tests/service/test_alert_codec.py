@@ -3,7 +3,7 @@ import json
 from emission_list.lifecycle import RegionAlertState, apply_forecast
 from emission_list.samples import kundulun_episode
 from emission_list.warnings import decide, national_rules
-from service.alert_codec import state_from_dict, state_to_dict
+from service.storage.alert_codec import state_from_dict, state_to_dict
 
 
 def test_every_state_of_the_sample_episode_survives_a_json_round_trip_and_continues_alike():

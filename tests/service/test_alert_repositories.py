@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from emission_list.lifecycle import RegionAlertState, apply_forecast
 from emission_list.samples import kundulun_episode, kundulun_regions
 from emission_list.warnings import decide, national_rules
-from service.repositories import alerts, forecasts, regions
+from service.storage.repositories import alerts, forecasts, regions
 
 
 async def test_states_events_and_forecasts_round_trip_through_the_database(

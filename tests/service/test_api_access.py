@@ -9,7 +9,7 @@ from api_client import ADMIN_TOKEN, Api
 from sqlalchemy import select, update
 
 from emission_list.samples import kundulun_list
-from service.db.models import Token
+from service.storage.models import Token
 
 ALL = {"operator", "station", "enterprise"}
 OPERATOR = {"operator"}

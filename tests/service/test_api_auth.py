@@ -17,8 +17,8 @@ from fastapi import FastAPI
 from sqlalchemy import func, select, update
 
 from service import security
-from service.db.models import Token
-from service.repositories import audit
+from service.storage.models import Token
+from service.storage.repositories import audit
 
 TOKENS = "/api/v1/tokens"
 LOCAL = dt.timezone(dt.timedelta(hours=8))

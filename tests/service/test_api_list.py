@@ -20,8 +20,8 @@ from emission_list.entries import Enterprise
 from emission_list.levels import LIST_POLLUTANTS, Level, Response
 from emission_list.reference.evaluator import evaluate_entry, evaluate_list, region_totals
 from emission_list.samples import kundulun_list, kundulun_regions
-from service.repositories import audit
 from service.security import create_token
+from service.storage.repositories import audit
 
 ENTRIES = kundulun_list().entries
 BY_ID = {e.enterprise_id: e for e in ENTRIES}

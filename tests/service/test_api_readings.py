@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from emission_list.samples import kundulun_regions, kundulun_stations
 from service.bootstrap import prepare
 from service.commands.process import create_app
-from service.db.models import AqiResult, AuditEntry, Reading
+from service.storage.models import AqiResult, AuditEntry, Reading
 
 HOUR = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
 LOCAL = dt.timezone(dt.timedelta(hours=8))

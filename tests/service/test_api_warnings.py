@@ -16,7 +16,7 @@ from api_client import Api
 from sqlalchemy import func, select
 
 from emission_list.samples import kundulun_list
-from service.db.models import AlertEvent, AuditEntry, Forecast
+from service.storage.models import AlertEvent, AuditEntry, Forecast
 
 LOCAL = dt.timezone(dt.timedelta(hours=8))
 ORANGE = [220, 260, 240, 230]

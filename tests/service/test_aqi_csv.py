@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from service import aqi_csv, cli
+from service.commands import aqi_csv, cli
 
 
 def lines(*rows):

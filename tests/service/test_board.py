@@ -72,7 +72,7 @@ def test_lifting_reports_the_enterprises_and_returns_to_no_cut():
 
 
 def test_the_api_answer_carries_level_alert_measures_and_validity_in_both_languages():
-    from service.schemas.actions import EnterpriseActionsOut
+    from service.api.schemas.actions import EnterpriseActionsOut
 
     b = board()
     b.apply_alerts(manual("150203", Level.ORANGE), AT)
@@ -88,7 +88,7 @@ def test_the_api_answer_carries_level_alert_measures_and_validity_in_both_langua
 
 
 def test_reductions_of_the_district_meet_the_minimum_at_every_level():
-    from service.schemas.reductions import RegionReductionsOut
+    from service.api.schemas.reductions import RegionReductionsOut
 
     for level, ratio in ((Level.YELLOW, 0.1), (Level.ORANGE, 0.2), (Level.RED, 0.3)):
         b = board()

@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.engine import create_engine, make_session_maker
-from service.repositories import driver_connection
-from service.repositories.columnar import Staging, stage
 from service.settings import Settings
+from service.storage.engine import create_engine, make_session_maker
+from service.storage.repositories import driver_connection
+from service.storage.repositories.columnar import Staging, stage
 
 SHAPE = Staging((("place", "text"), ("t", "float8"), ("count", "int4"), ("label", "text")))
 

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from emission_list.samples import kundulun_regions, kundulun_stations
-from service.db.models import AqiResult, Reading
-from service.repositories import hourly, regions, stations
-from service.repositories.hourly import StationHours
+from service.storage.models import AqiResult, Reading
+from service.storage.repositories import hourly, regions, stations
+from service.storage.repositories.hourly import StationHours
 
 STATIONS = [s.station_id for s in kundulun_stations()]
 NOW = dt.datetime(2026, 12, 5, 9, 30, tzinfo=dt.UTC)

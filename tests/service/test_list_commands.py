@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from emission_list.samples import kundulun_list
-from service.cli import main as haze
-from service.db.engine import create_engine, make_session_maker
-from service.db.migrate import migrate
-from service.repositories import lists
+from service.commands.cli import main as haze
 from service.services.seed import seed_sample
 from service.settings import Settings
+from service.storage.engine import create_engine, make_session_maker
+from service.storage.migrate import migrate
+from service.storage.repositories import lists
 
 
 @pytest.fixture

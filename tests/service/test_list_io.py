@@ -10,7 +10,7 @@ from openpyxl import Workbook
 
 from emission_list.catalog import default_catalog
 from emission_list.samples import kundulun_list, kundulun_region_tree
-from service.list_io import COLUMNS, read_file, to_row, write_csv
+from service.services.list_io import COLUMNS, read_file, to_row, write_csv
 
 TREE = kundulun_region_tree()
 LEAVES = TREE.leaves

@@ -17,10 +17,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Connection, Integer, MetaData, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from service.db.engine import create_engine
-from service.db.migrate import REPO_ROOT, alembic_config, migrate
-from service.db.models import Base, RegionAqi
 from service.settings import Settings
+from service.storage.engine import create_engine
+from service.storage.migrate import REPO_ROOT, alembic_config, migrate
+from service.storage.models import Base, RegionAqi
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 

@@ -11,8 +11,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from emission_list.aqi import POLLUTANTS
 from emission_list.rolling import WINDOW_COLUMNS
-from service.db.models import MEAN_VALUES
-from service.db.types import NamedNumbers
+from service.storage.models import MEAN_VALUES
+from service.storage.types import NamedNumbers
 
 numbers = st.one_of(st.none(), st.floats(allow_infinity=False))
 

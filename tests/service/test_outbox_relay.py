@@ -22,16 +22,15 @@ from sqlalchemy import select
 from emission_list.i18n import text
 from emission_list.levels import Level, Response
 from emission_list.samples import kundulun_list
-from service import outbox
 from service import runtime as runtime_module
 from service.bootstrap import prepare
-from service.bus import Record
+from service.bus import Record, outbox
+from service.bus.records import alert_records
 from service.commands.process import build_runtime
-from service.db.models import Outbox
-from service.outbound import alert_records
 from service.runtime import Runtime
 from service.services.warnings import Outcome
 from service.settings import Settings
+from service.storage.models import Outbox
 
 ENTERPRISES = [e.enterprise_id for e in kundulun_list().entries]
 

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consumers.readings import ReadingsHandler
 from service.bus import BusUnavailableError, InProcessBus
-from service.db.engine import make_session_maker
-from service.db.models import Reading
 from service.services.readings import READINGS_TOPIC, accept_readings
 from service.services.seed import seed_sample
+from service.storage.engine import make_session_maker
+from service.storage.models import Reading
 
 NOW = dt.datetime(2026, 12, 5, 7, 0, tzinfo=dt.UTC)
 

@@ -5,8 +5,8 @@ import io
 import pytest
 
 from emission_list.samples import kundulun_episode
-from service import replay
-from service.cli import main as haze
+from service.commands import replay
+from service.commands.cli import main as haze
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-import service.repositories as shared
+import service.storage.repositories as shared
 from emission_list.catalog import Action
 from emission_list.entries import Enterprise, MeasureOverride
 from emission_list.revisions import Revision, RevisionError
@@ -24,11 +24,11 @@ from emission_list.samples import (
     kundulun_regions,
     kundulun_stations,
 )
-from service.db.engine import create_engine, make_session_maker
-from service.db.migrate import migrate
-from service.db.models import AqiResult, Reading
-from service.repositories import audit, lists, readings, regions, stations
 from service.settings import Settings
+from service.storage.engine import create_engine, make_session_maker
+from service.storage.migrate import migrate
+from service.storage.models import AqiResult, Reading
+from service.storage.repositories import audit, lists, readings, regions, stations
 
 UTC = dt.UTC
 CST = dt.timezone(dt.timedelta(hours=8))

@@ -14,9 +14,9 @@ from emission_list.levels import Level, Response
 from emission_list.samples import kundulun_list
 from service.bootstrap import prepare
 from service.commands.process import build_runtime
-from service.repositories import alerts, audit
 from service.runtime import Runtime
 from service.settings import Settings
+from service.storage.repositories import alerts, audit
 
 ENTERPRISE = kundulun_list().entries[0].enterprise_id
 

@@ -1,8 +1,8 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from emission_list.samples import kundulun_list, kundulun_regions, kundulun_stations
-from service.repositories import lists, regions, stations
 from service.services.seed import seed_sample
+from service.storage.repositories import lists, regions, stations
 
 
 async def test_the_sample_is_loaded_once_into_an_empty_database(session: AsyncSession) -> None:

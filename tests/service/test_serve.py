@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.servers import free_port, stop, wait_ready
 from emission_list.samples import kundulun_list
-from service import replay_live
-from service.cli import main as haze
+from service.commands import replay_live
+from service.commands.cli import main as haze
+from tests.infra.servers import free_port, stop, wait_ready
 
 ENTERPRISE = kundulun_list().entries[0].enterprise_id
 STARTUP_LIMIT_S = 60  # a bound on waiting, not a performance assertion
@@ -38,7 +38,7 @@ def _start(data_dir: Path, port: int, output: Path) -> subprocess.Popen:
     env.pop("HAZE_DATABASE_URL", None)
     with output.open("ab") as sink:
         return subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve", "--log-level", "warning"],
+            [sys.executable, "-m", "service.commands.cli", "serve", "--log-level", "warning"],
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,

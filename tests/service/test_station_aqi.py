@@ -7,15 +7,15 @@ import datetime as dt
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from consumers.codec import encode_reading
 from consumers.readings import ReadingsHandler
 from emission_list import averages
 from emission_list.aqi import daily_aqi
+from service.api.schemas.readings import CheckedReading
 from service.bus import Record
-from service.db.engine import make_session_maker
-from service.schemas.readings import CheckedReading
+from service.bus.records import encode_reading
 from service.services.seed import seed_sample
 from service.services.station_aqi import station_aqi
+from service.storage.engine import make_session_maker
 
 END = dt.datetime(2026, 12, 6, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))  # end of 5 Dec
 

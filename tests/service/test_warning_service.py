@@ -16,9 +16,9 @@ from emission_list.samples import (
 )
 from emission_list.warning_rules import RuleBook
 from emission_list.warnings import national_rules
-from service.repositories import alerts, regions
 from service.services.board import ActionBoard
 from service.services.warnings import WarningService
+from service.storage.repositories import alerts, regions
 
 
 def service() -> tuple[WarningService, ActionBoard]:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench import tansu_server
+from tests.infra import tansu_server
 
 
 @pytest.fixture(scope="session")

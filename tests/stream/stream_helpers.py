@@ -13,10 +13,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from consumers.codec import encode_reading
-from service.db.models import Reading
-from service.schemas.readings import CheckedReading
+from service.api.schemas.readings import CheckedReading
+from service.bus.records import encode_reading
 from service.settings import Settings
+from service.storage.models import Reading
 
 #: Bounds on waiting for the stream to catch up: failure detectors, not performance limits.
 WAIT_LIMIT_S = 90.0

@@ -12,16 +12,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from stream_helpers import eventually, read_topic, stream_settings
 
-from bench.servers import free_port
 from emission_list.samples import kundulun_list
+from service.api.schemas.alerts import ForecastIn
 from service.bootstrap import prepare
 from service.commands.process import build_runtime, create_app
-from service.db.engine import create_engine
-from service.db.models import Outbox
+from service.commands.stream import create_topics
 from service.runtime import Runtime
-from service.schemas.alerts import ForecastIn
 from service.settings import Settings
-from service.stream_commands import create_topics
+from service.storage.engine import create_engine
+from service.storage.models import Outbox
+from tests.infra.servers import free_port
 
 LOCAL = dt.timezone(dt.timedelta(hours=8))
 ENTERPRISES = sorted(e.enterprise_id for e in kundulun_list().entries)

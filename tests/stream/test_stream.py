@@ -24,16 +24,16 @@ from stream_helpers import (
     stream_settings,
 )
 
-from bench.servers import free_port
 from consumers.runner import ConsumerLoop
 from emission_list.samples import kundulun_list, kundulun_stations
 from service.bootstrap import prepare
 from service.bus import Record
 from service.commands.process import build_runtime, create_app
-from service.db.engine import create_engine
-from service.db.models import AqiResult, Reading
+from service.commands.stream import create_topics
 from service.metrics import Metrics
-from service.stream_commands import create_topics
+from service.storage.engine import create_engine
+from service.storage.models import AqiResult, Reading
+from tests.infra.servers import free_port
 
 HOUR = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
 LOCAL = dt.timezone(dt.timedelta(hours=8))
@@ -145,7 +145,7 @@ async def test_a_consumer_killed_mid_stream_loses_and_duplicates_nothing(
         for name, value in settings.model_dump().items()
         if value is not None and not isinstance(value, dict) and name != "admin_token"
     }
-    command = [sys.executable, "-m", "service.cli", "consume", "readings"]
+    command = [sys.executable, "-m", "service.commands.cli", "consume", "readings"]
     engine = create_engine(settings)
     try:
         first = subprocess.Popen(

@@ -1,0 +1,65 @@
+"""The FastAPI application on a process's runtime: ``create_api(runtime)``.
+
+The lifespan starts the :class:`~service.runtime.Runtime` (engine, bus and the consumers
+the composition root attached, the action board) and stops it; every ``/api/v1`` route
+needs a bearer token; health, readiness and metrics do not. The app with its consumers is
+made by :func:`service.commands.process.create_app`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service import errors
+from service.api.body_limit import BodyLimitMiddleware
+from service.api.deps import principal_of_request
+from service.api.routers import enterprises, health, lists, places, readings, tokens, warnings
+from service.metrics import API_PREFIX, MetricsMiddleware
+from service.runtime import Runtime
+
+DESCRIPTION = """
+Heavy-pollution-weather emergency response for a district environment bureau.
+
+* **Operators** keep the emission-reduction list (drafts, diff, preview, publish), issue or
+  lift warnings, post forecasts, and manage tokens.
+* **Stations** post hourly readings for their own stations.
+* **Enterprises** poll `GET /api/v1/enterprises/{id}/actions` with `If-None-Match`: 304
+  while nothing changed.
+
+Every `/api/v1` call needs `Authorization: Bearer <token>`. Texts come in Simplified Chinese
+(`zh-CN`, the default) or English: send `Accept-Language: en` or `?lang=en`. Every error is
+`{"error": {"code", "message", "messages", "details"}}`.
+"""
+
+
+def create_api(runtime: Runtime) -> FastAPI:
+    """The API served by ``runtime``'s process."""
+    settings = runtime.settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title="Haze Response",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
+    )
+    app.state.settings = settings
+    app.state.runtime = runtime
+    errors.install(app, principal_of_request)
+    for module in (enterprises, readings, places, warnings, lists, tokens):  # polled first
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(health.router)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
+    return app

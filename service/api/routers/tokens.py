@@ -1,0 +1,49 @@
+"""``/tokens``: operators create, list and revoke bearer tokens."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from service.api.deps import OperatorDep, RuntimeDep, SessionDep
+from service.api.schemas.tokens import TokenCreated, TokenIn, TokenOut
+from service.errors import ERROR_RESPONSES, not_found
+from service.security import create_token
+from service.storage.repositories import audit, tokens
+
+router = APIRouter(prefix="/tokens", tags=["tokens"], responses=ERROR_RESPONSES)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=TokenCreated)
+async def post_token(body: TokenIn, operator: OperatorDep, session: SessionDep) -> TokenCreated:
+    """Create a token; its secret is in this answer only (it is stored as a SHA-256 hash)."""
+    token, secret = await create_token(
+        session,
+        body.role,
+        enterprise_id=body.enterprise_id,
+        station_ids=body.station_ids,
+        expires_at=body.expires_at,
+        label=body.label,
+        created_by=operator.token_id,
+    )
+    await audit.record(session, operator.token_id, "token.create", f"token/{token.id}")
+    return TokenCreated(**TokenOut.of(token).model_dump(), token=secret)
+
+
+@router.get("", response_model=list[TokenOut])
+async def get_tokens(
+    _: OperatorDep, session: SessionDep, include_revoked: bool = False
+) -> list[TokenOut]:
+    return [TokenOut.of(t) for t in await tokens.list_all(session, include_revoked=include_revoked)]
+
+
+@router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_token(
+    token_id: str, operator: OperatorDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """Revoke a token; it stops working at once in this process."""
+    if not await tokens.revoke(session, token_id):
+        raise not_found("token.unknown", f"没有令牌 {token_id}", f"No token {token_id}")
+    await audit.record(session, operator.token_id, "token.revoke", f"token/{token_id}")
+    await session.commit()  # before forgetting, or a request in between could re-cache it
+    runtime.auth.forget(token_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

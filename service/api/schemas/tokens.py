@@ -1,0 +1,52 @@
+"""API models of bearer tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from service.storage.models import Token
+
+Role = Literal["operator", "station", "enterprise"]
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"role": "enterprise", "enterprise_id": "91150203MA0N2K3X8P", "label": "EHS desk"},
+                {"role": "station", "station_ids": ["1502A01", "1502A02"]},
+            ]
+        },
+    )
+
+    role: Role
+    enterprise_id: str | None = Field(None, description="Required for (only) an enterprise token.")
+    station_ids: list[str] = Field(default_factory=list, description="Stations it may post for.")
+    expires_at: AwareDatetime | None = None
+    label: str = Field("", max_length=200, description="Who holds it, for the operators.")
+
+
+class TokenOut(BaseModel):
+    """A token as listed: never its secret."""
+
+    id: str
+    role: Role
+    enterprise_id: str | None
+    station_ids: list[str]
+    label: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+    created_by: str | None
+
+    @classmethod
+    def of(cls, token: Token) -> TokenOut:
+        return cls.model_validate(token, from_attributes=True)
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="The secret: shown only in this answer, store it now.")

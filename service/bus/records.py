@@ -1,0 +1,204 @@
+"""The record formats of the topics, for the producers and the consumers alike.
+
+- ``haze.readings``: :func:`encode_reading`, and fast batch decoding into columns
+  (:func:`decode_readings`);
+- ``haze.forecasts``: :func:`encode_forecast`, :func:`decode_forecast` (the JSON of
+  :class:`~service.api.schemas.alerts.ForecastIn`, keyed by region);
+- ``haze.alerts`` and ``haze.actions``: :func:`alert_records`, :func:`action_records` (JSON,
+  UTF-8, keyed by region and by enterprise id);
+- ``haze.dlq``: the original key and bytes, with :func:`dead_letter_headers`.
+
+Readings:
+
+A reading travels as one record keyed by its station id; its value is compact JSON with the
+hour in UTC: ``{"s": station_id, "t": "2026-12-05T06:00:00Z", "v": [pm25, pm10, so2, no2,
+o3, co], "f": [flags]}`` (null = missing). Decoding a batch yields numpy columns for the
+vectorised AQI kernel, and the records that could not be decoded with the reason, for the
+dead-letter topic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import msgspec
+import numpy as np
+
+from emission_list.levels import LIST_POLLUTANTS
+from emission_list.warnings import Forecast
+from service.api.schemas.alerts import ForecastIn
+from service.api.schemas.readings import POLLUTANT_FIELDS, CheckedReading
+from service.bus import Record
+from service.services.board import ActionBoard
+from service.services.warnings import Outcome
+from service.storage.alert_codec import alert_to_dict
+
+_UTC_HOUR = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"
+
+
+def encode_reading(reading: CheckedReading) -> tuple[bytes, bytes]:
+    """The ``(key, value)`` of a checked reading."""
+    stamp = reading.observed_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    values = [reading.values.get(p) for p in POLLUTANT_FIELDS]
+    body = {"s": reading.station_id, "t": stamp, "v": values, "f": reading.flags}
+    return reading.station_id.encode(), json.dumps(body, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True)
+class ReadingBatch:
+    """Decoded readings as columns; ``values`` is ``(n, 6)`` in POLLUTANT_FIELDS order."""
+
+    station_id: list[str]
+    observed_at: np.ndarray  # (n,) datetime64[s], UTC
+    values: np.ndarray  # (n, 6) float64, NaN = missing
+    flags: list[list[str]]
+    records: list[Record]  # the record of each row, for offsets
+
+    def __len__(self) -> int:
+        return len(self.station_id)
+
+    def column(self, pollutant: str) -> np.ndarray:
+        return self.values[:, POLLUTANT_FIELDS.index(pollutant)]
+
+    def take(self, rows: np.ndarray) -> ReadingBatch:
+        """The batch of the given row indices, in that order."""
+        picked = rows.tolist()
+        return ReadingBatch(
+            station_id=[self.station_id[i] for i in picked],
+            observed_at=self.observed_at[rows],
+            values=self.values[rows],
+            flags=[self.flags[i] for i in picked],
+            records=[self.records[i] for i in picked],
+        )
+
+
+class _WireReading(msgspec.Struct):
+    """A readings record as it travels; msgspec checks every type and length in C."""
+
+    s: str
+    t: Annotated[str, msgspec.Meta(pattern=_UTC_HOUR)]
+    v: Annotated[
+        list[float | None],
+        msgspec.Meta(min_length=len(POLLUTANT_FIELDS), max_length=len(POLLUTANT_FIELDS)),
+    ]
+    f: list[str] = []
+
+
+_decoder = msgspec.json.Decoder(_WireReading)
+
+
+def _stamps(texts: list[str]) -> np.ndarray:
+    return np.array(texts, dtype="datetime64[s]")
+
+
+def decode_readings(records: Sequence[Record]) -> tuple[ReadingBatch, list[tuple[Record, str]]]:
+    """Decode a batch; records that are not a valid reading come back with the reason.
+
+    Numbers must be JSON numbers (a string or a boolean is refused), ``t`` a UTC time
+    ending in ``Z``; the times of the whole batch are parsed by numpy in one call, and
+    only when that fails one by one to find the bad ones."""
+    decoded: list[_WireReading] = []
+    kept: list[Record] = []
+    bad: list[tuple[Record, str]] = []
+    for record in records:
+        try:
+            decoded.append(_decoder.decode(record.value))
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            bad.append((record, f"undecodable reading: {exc}"))
+            continue
+        kept.append(record)
+    texts = [item.t[:-1] for item in decoded]
+    try:
+        stamps = _stamps(texts)
+    except ValueError:
+        good = []
+        for i, text in enumerate(texts):
+            try:
+                np.datetime64(text, "s")
+                good.append(i)
+            except ValueError as exc:
+                bad.append((kept[i], f"undecodable reading: bad time: {exc}"))
+        decoded, kept = [decoded[i] for i in good], [kept[i] for i in good]
+        stamps = _stamps([texts[i] for i in good])
+    values = np.array([item.v for item in decoded], dtype=np.float64)
+    batch = ReadingBatch(
+        station_id=[item.s for item in decoded],
+        observed_at=stamps,
+        values=values.reshape(len(decoded), len(POLLUTANT_FIELDS)),
+        flags=[item.f for item in decoded],
+        records=kept,
+    )
+    return batch, bad
+
+
+def encode_forecast(forecast: ForecastIn) -> tuple[bytes, bytes]:
+    """``(key, value)`` of a forecast record, keyed by region."""
+    return forecast.region.encode(), forecast.model_dump_json().encode()
+
+
+def decode_forecast(record: Record) -> Forecast:
+    return ForecastIn.model_validate_json(record.value).to_domain()
+
+
+def alert_records(outcome: Outcome) -> list[tuple[bytes, bytes]]:
+    """One ``haze.alerts`` record per lifecycle event, keyed by region."""
+    return [
+        (
+            event.region.encode(),
+            json.dumps(
+                {
+                    "kind": event.kind,
+                    "region": event.region,
+                    "at": event.at.isoformat(),
+                    "previous_level": event.previous_level.label,
+                    "reason": dict(event.reason),
+                    "alert": None if event.alert is None else alert_to_dict(event.alert),
+                    "enterprises_changed": len(outcome.changed_enterprises),
+                },
+                ensure_ascii=False,
+            ).encode(),
+        )
+        for event in outcome.events
+    ]
+
+
+def actions_value(board: ActionBoard, enterprise_id: str) -> dict[str, Any] | None:
+    """An enterprise's current actions, language-neutral (action codes; texts via the API)."""
+    answer = board.answer(enterprise_id)
+    if answer is None:
+        return None
+    actions, alert = answer.actions, answer.alert
+    return {
+        "enterprise_id": enterprise_id,
+        "etag": answer.etag,
+        "list_revision": answer.revision,
+        "level": actions.level.label,
+        "response": None if actions.response is None else str(actions.response),
+        "production_cut": round(actions.production_cut, 6),
+        "reductions_kg_per_day": {p: round(actions.reductions[p], 3) for p in LIST_POLLUTANTS},
+        "actions": [a.code for a in actions.actions],
+        "alert_region": None if alert is None else alert.region,
+        "valid_from": None if alert is None else alert.starts_at.isoformat(),
+        "valid_until": None if alert is None else alert.ends_at.isoformat(),
+    }
+
+
+def action_records(board: ActionBoard, enterprise_ids: Sequence[str]) -> list[tuple[bytes, bytes]]:
+    """One ``haze.actions`` record per enterprise whose actions changed, keyed by its id."""
+    return [
+        (eid.encode(), json.dumps(actions_value(board, eid)).encode()) for eid in enterprise_ids
+    ]
+
+
+def dead_letter_headers(record: Record, reason: str) -> list[tuple[str, bytes]]:
+    """Where a dead letter came from and why; its key and value are the original bytes."""
+    return [
+        ("reason", reason.encode()),
+        ("topic", record.topic.encode()),
+        ("partition", str(record.partition).encode()),
+        ("offset", str(record.offset).encode()),
+    ]

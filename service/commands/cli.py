@@ -1,0 +1,198 @@
+"""The ``haze`` command: the composition root of Haze Response."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _aqi(args: argparse.Namespace) -> int:
+    from service.commands import aqi_csv
+
+    argv = [
+        *(["--standard", args.standard] if args.standard else []),
+        *([args.file] if args.file else []),
+    ]
+    return aqi_csv.main(argv)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    if args.offline:
+        from service.commands import replay
+
+        return replay.main(language=args.lang, width=args.width)
+    import os
+
+    from service.commands import replay_live
+
+    token = args.token or os.environ.get("HAZE_TOKEN", "")
+    if not token:
+        print("haze replay: give --token or set HAZE_TOKEN (an operator token)", file=sys.stderr)
+        return 2
+    url = args.url or f"http://{_settings().host}:{_settings().port}"
+    return replay_live.main(url, token, day=args.day, language=args.lang)
+
+
+def _settings(**overrides: object):
+    from service.settings import Settings
+
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from service.commands.serve import serve
+
+    settings = _settings(host=args.host, port=args.port)
+    return serve(settings, consumers=not args.no_consumers, log_level=args.log_level)
+
+
+def _topics_create(args: argparse.Namespace) -> int:
+    from service.commands.stream import topics_create
+
+    return topics_create(_settings())
+
+
+def _consume(args: argparse.Namespace) -> int:
+    from service.commands.stream import consume
+
+    return consume(_settings(), args.which)
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    from service.commands.serve import create_token_command
+
+    return create_token_command(
+        _settings(), args.role, args.station or [], args.enterprise, args.label, args.expires_at
+    )
+
+
+def _list_import(args: argparse.Namespace) -> int:
+    from service.commands import lists as list_commands
+
+    return list_commands.run_import(args.file, args.author)
+
+
+def _list_export(args: argparse.Namespace) -> int:
+    from service.commands import lists as list_commands
+
+    return list_commands.run_export(args.revision, args.output)
+
+
+def _aware_datetime(value: str):
+    import datetime as dt
+
+    moment = dt.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError("give a UTC offset, e.g. +08:00")
+    return moment
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="haze",
+        description="Haze Response: heavy-pollution emergency response for a district bureau.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    aqi = commands.add_parser(
+        "aqi",
+        help="compute IAQI/AQI for a CSV of concentrations (HJ 633)",
+        description="Read CSV concentrations (stdin when no FILE) and write CSV with IAQI and AQI.",
+    )
+    aqi.add_argument(
+        "--standard", choices=["2012", "2026"], help="edition (default: in force today)"
+    )
+    aqi.add_argument("file", nargs="?", metavar="FILE", help="CSV file (default: stdin)")
+    aqi.set_defaults(func=_aqi)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the service (API and, unless --no-consumers, the consumers)",
+        description="Migrate the database, load the sample list on first start, print a new "
+        "operator token once if none exists, and serve the API.",
+    )
+    serve.add_argument("--host", help="bind address (default HAZE_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default HAZE_PORT or 8000)")
+    serve.add_argument(
+        "--no-consumers", action="store_true", help="API only; consumers run elsewhere"
+    )
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    serve.set_defaults(func=_serve)
+
+    topics = commands.add_parser("topics", help="Kafka topics")
+    topic_commands = topics.add_subparsers(dest="topics_command", required=True, metavar="ACTION")
+    topic_commands.add_parser(
+        "create", help="create the topics (names, partitions from the settings)"
+    ).set_defaults(func=_topics_create)
+
+    consume = commands.add_parser(
+        "consume",
+        help="run consumers alone (Kafka): readings, forecasts or all",
+        description="Consume from Kafka until SIGTERM; scale out with the topic partitions.",
+    )
+    consume.add_argument(
+        "which", choices=["readings", "forecasts", "all"], nargs="?", default="all"
+    )
+    consume.set_defaults(func=_consume)
+
+    token = commands.add_parser("token", help="manage bearer tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    creator = token_commands.add_parser(
+        "create", help="create a token and print its secret (shown once)"
+    )
+    creator.add_argument("--role", required=True, choices=["operator", "station", "enterprise"])
+    creator.add_argument(
+        "--station", action="append", metavar="ID", help="a station it may post for (repeat)"
+    )
+    creator.add_argument("--enterprise", metavar="ID", help="the enterprise's credit code")
+    creator.add_argument("--label", default="", help="who holds it")
+    creator.add_argument(
+        "--expires-at",
+        type=_aware_datetime,
+        metavar="ISO8601",
+        help="expiry with offset, e.g. 2027-01-01T00:00:00+08:00",
+    )
+    creator.set_defaults(func=_token_create)
+
+    replay = commands.add_parser(
+        "replay",
+        help="push the sample Kundulun winter episode through the running service",
+        description="Post the sample episode's readings and forecasts to a running service, "
+        "moved in time so that its day --day is today, printing each decision; with "
+        "--offline, replay it through the domain core alone and print the timeline.",
+    )
+    replay.add_argument(
+        "episode", nargs="?", default="kundulun", choices=["kundulun"], metavar="EPISODE"
+    )
+    replay.add_argument("--url", help="service URL (default http://HAZE_HOST:HAZE_PORT)")
+    replay.add_argument("--token", help="operator token (default: $HAZE_TOKEN)")
+    replay.add_argument("--day", type=int, default=7, help="episode day that is today (1-14)")
+    replay.add_argument("--offline", action="store_true", help="domain core only, no service")
+    replay.add_argument("--lang", choices=["zh-CN", "en"], default="en", help="language of texts")
+    replay.add_argument("--width", type=int, default=100, help="line width of the timeline")
+    replay.set_defaults(func=_replay)
+
+    list_cmd = commands.add_parser("list", help="import or export the emission-reduction list")
+    list_commands = list_cmd.add_subparsers(dest="list_command", required=True, metavar="ACTION")
+    importer = list_commands.add_parser(
+        "import",
+        help="read a CSV or XLSX file into a new draft revision, reporting every bad row",
+    )
+    importer.add_argument("file", metavar="FILE")
+    importer.add_argument("--author", default="cli", help="recorded as the draft's author")
+    importer.set_defaults(func=_list_import)
+    exporter = list_commands.add_parser("export", help="write a revision as CSV")
+    exporter.add_argument("--revision", type=int, help="revision number (default: published)")
+    exporter.add_argument("-o", "--output", help="file to write (default: stdout)")
+    exporter.set_defaults(func=_list_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

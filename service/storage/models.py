@@ -1,0 +1,303 @@
+"""The tables of Haze Response as typed SQLAlchemy 2.0 ORM classes.
+
+The migrations in ``alembic/versions`` are the source of the schema; a test checks that these
+classes and the migrated database agree on both dialects. These classes stay inside
+``service.storage.repositories``: the API speaks pydantic schemas and the domain's own types.
+
+Timestamps are timezone-aware UTC (:class:`~service.storage.types.UTCDateTime`); JSON documents
+are ``jsonb`` on PostgreSQL. Readings and AQI results carry the hour they end (HJ 663).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    Double,
+    ForeignKey,
+    Index,
+    MetaData,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from emission_list.aqi import POLLUTANTS as AQI_POLLUTANTS
+from emission_list.rolling import WINDOW_COLUMNS
+from service.storage.types import BigIntPK, JSONType, NamedNumbers, UTCDateTime
+
+#: Constraint names that are stable across dialects (migrations refer to them by name).
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID = String(64)
+NAME = String(200)
+LEVELS = ("none", "yellow", "orange", "red")
+ROLES = ("operator", "station", "enterprise")
+#: An AQI result's IAQI by pollutant, and the concentrations it was scored from: hourly
+#: values by pollutant, or the 24-hour window's statistics (emission_list.rolling).
+IAQI_VALUES = NamedNumbers(AQI_POLLUTANTS)
+MEAN_VALUES = NamedNumbers(AQI_POLLUTANTS, WINDOW_COLUMNS)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: UTCDateTime(),
+        dict[str, Any]: JSONType,
+    }
+
+
+class Region(Base):
+    """A node of the region tree; no parent = a root."""
+
+    __tablename__ = "regions"
+
+    region_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(NAME)
+    name_en: Mapped[str] = mapped_column(NAME)
+    parent: Mapped[str | None] = mapped_column(
+        ForeignKey("regions.region_id", ondelete="RESTRICT"), index=True
+    )
+    kind: Mapped[str | None] = mapped_column(String(16))
+
+
+class Station(Base):
+    """A monitoring station; gases at reference, particles at actual conditions (GB 3095)."""
+
+    __tablename__ = "stations"
+
+    station_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(NAME)
+    name_en: Mapped[str] = mapped_column(NAME)
+    lon: Mapped[float] = mapped_column(Double)
+    lat: Mapped[float] = mapped_column(Double)
+    region: Mapped[str] = mapped_column(ForeignKey("regions.region_id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    gas_condition: Mapped[str] = mapped_column(String(16))
+    particle_condition: Mapped[str] = mapped_column(String(16))
+    units: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class Reading(Base):
+    """One station-hour [µg/m³; mg/m³ for CO]; ``updated_at`` is set by a later correction."""
+
+    __tablename__ = "readings"
+    __table_args__ = (Index(None, "observed_at"),)
+
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.station_id"), primary_key=True)
+    observed_at: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    pm25: Mapped[float | None] = mapped_column(Double)
+    pm10: Mapped[float | None] = mapped_column(Double)
+    so2: Mapped[float | None] = mapped_column(Double)
+    no2: Mapped[float | None] = mapped_column(Double)
+    o3: Mapped[float | None] = mapped_column(Double)
+    co: Mapped[float | None] = mapped_column(Double)
+    flags: Mapped[list[str]] = mapped_column(JSONType)
+    received_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime | None]
+
+
+class AqiResult(Base):
+    """A station's AQI for the hour (``1h``, real-time) or the day ending then (``24h``)."""
+
+    __tablename__ = "aqi_results"
+    __table_args__ = (CheckConstraint(_one_of("period", ("1h", "24h")), name="period"),)
+
+    # Derived rows, several per reading: keyed by what they are, no foreign-key trigger (the
+    # consumer writes results only for stations it checked; stations are never deleted).
+    station_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    observed_at: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(3), primary_key=True)
+    aqi: Mapped[int | None]
+    category: Mapped[int] = mapped_column(SmallInteger)  # 0 = no AQI
+    primary: Mapped[str] = mapped_column(String(64))  # pollutants joined by ";"
+    iaqi: Mapped[dict[str, Any]] = mapped_column(IAQI_VALUES)
+    edition: Mapped[str] = mapped_column(String(16))
+    means: Mapped[dict[str, Any] | None] = mapped_column(MEAN_VALUES)
+    computed_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime | None]
+
+
+class RegionAqi(Base):
+    """A region's AQI for the hour or the 24 hours ending then, from the mean concentrations
+    (``means``) of the ``stations`` in it and under it that had a value."""
+
+    __tablename__ = "region_aqi"
+    __table_args__ = (CheckConstraint(_one_of("period", ("1h", "24h")), name="period"),)
+
+    region: Mapped[str] = mapped_column(String(32), primary_key=True)  # of the tree, no FK
+    observed_at: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(3), primary_key=True)
+    aqi: Mapped[int | None]
+    category: Mapped[int] = mapped_column(SmallInteger)
+    primary: Mapped[str] = mapped_column(String(64))
+    iaqi: Mapped[dict[str, Any]] = mapped_column(IAQI_VALUES)
+    means: Mapped[dict[str, Any]] = mapped_column(MEAN_VALUES)
+    stations: Mapped[int]
+    edition: Mapped[str] = mapped_column(String(16))
+    computed_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime | None]
+
+
+class Forecast(Base):
+    """A region's daily AQI forecast as issued; ``days`` = ``[{date, aqi, driver}, ...]``."""
+
+    __tablename__ = "forecasts"
+    __table_args__ = (UniqueConstraint("region", "issued_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    region: Mapped[str] = mapped_column(ForeignKey("regions.region_id"))
+    issued_at: Mapped[dt.datetime]
+    days: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    received_at: Mapped[dt.datetime]
+
+
+class Alert(Base):
+    """A warning of one region (:class:`emission_list.alerts.Alert`)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index(None, "region", "status"),
+        CheckConstraint(_one_of("level", LEVELS), name="level"),
+        CheckConstraint(
+            _one_of("status", ("proposed", "active", "lifted", "superseded", "expired")),
+            name="status",
+        ),
+        CheckConstraint(_one_of("source", ("forecast", "manual", "joint")), name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    region: Mapped[str] = mapped_column(ForeignKey("regions.region_id"))
+    level: Mapped[str] = mapped_column(String(8))
+    response: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(12))
+    source: Mapped[str] = mapped_column(String(12))
+    starts_at: Mapped[dt.datetime]
+    ends_at: Mapped[dt.datetime]
+    issued_at: Mapped[dt.datetime | None]
+    reason: Mapped[dict[str, Any]] = mapped_column(JSONType)  # {"zh-CN": ..., "en": ...}
+    rule_id: Mapped[str | None] = mapped_column(ID)
+    forecast_days: Mapped[list[str]] = mapped_column(JSONType)  # ISO dates
+    proposed_at: Mapped[dt.datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(ID)
+    approved_at: Mapped[dt.datetime | None]
+
+
+class AlertEvent(Base):
+    """Something that happened to a region's alert (issue, upgrade, lift, ...)."""
+
+    __tablename__ = "alert_events"
+    __table_args__ = (Index(None, "region", "at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    alert_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alerts.id", ondelete="SET NULL"), index=True
+    )
+    region: Mapped[str] = mapped_column(ForeignKey("regions.region_id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[dt.datetime]
+    previous_level: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class AlertState(Base):
+    """A region's alert-lifecycle state (:func:`service.storage.alert_codec.state_to_dict`), so the
+    lifecycle continues after a restart: alert in force, proposal, downgrade streak."""
+
+    __tablename__ = "alert_states"
+
+    region: Mapped[str] = mapped_column(ForeignKey("regions.region_id"), primary_key=True)
+    state: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    updated_at: Mapped[dt.datetime]
+
+
+class ListRevision(Base):
+    """A numbered snapshot of the emission-reduction list (:class:`Revision`)."""
+
+    __tablename__ = "list_revisions"
+    __table_args__ = (CheckConstraint(_one_of("status", ("draft", "published")), name="status"),)
+
+    number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    base: Mapped[int | None] = mapped_column(ForeignKey("list_revisions.number"))
+    status: Mapped[str] = mapped_column(String(10))
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    author: Mapped[str] = mapped_column(NAME)
+    note: Mapped[Any] = mapped_column(JSONType)  # a text, or {"zh-CN": ..., "en": ...}
+    created_at: Mapped[dt.datetime]
+    published_at: Mapped[dt.datetime | None]
+
+
+class ListEntry(Base):
+    """One enterprise of a revision: ``data`` is :meth:`Enterprise.to_dict`."""
+
+    __tablename__ = "list_entries"
+
+    revision: Mapped[int] = mapped_column(
+        ForeignKey("list_revisions.number", ondelete="CASCADE"), primary_key=True
+    )
+    enterprise_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class Token(Base):
+    """A bearer token: only the SHA-256 of the secret is kept."""
+
+    __tablename__ = "tokens"
+    __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="role"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # uuid4 hex
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
+    station_ids: Mapped[list[str]] = mapped_column(JSONType)
+    label: Mapped[str] = mapped_column(NAME)
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+    created_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class AuditEntry(Base):
+    """Who changed what: ``actor`` is a token id or ``"system"``."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index(None, "at"), Index(None, "target"))
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    at: Mapped[dt.datetime]
+    actor: Mapped[str] = mapped_column(ID)
+    action: Mapped[str] = mapped_column(ID)
+    target: Mapped[str] = mapped_column(NAME)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+class Outbox(Base):
+    """A committed warning change's records still to be published (:mod:`service.bus.outbox`):
+    ``alerts`` = the ``haze.alerts`` records as ``[{"key", "value"}]`` (base64),
+    ``enterprises`` = the ids whose ``haze.actions`` record is due; ``origin`` = the process
+    that made the change; ``attempts`` and ``last_error`` count failed publishes."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    created_at: Mapped[dt.datetime]
+    origin: Mapped[str] = mapped_column(ID)
+    region: Mapped[str] = mapped_column(String(32))
+    alerts: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    enterprises: Mapped[list[str]] = mapped_column(JSONType)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))

@@ -1,0 +1,283 @@
+"""Revisions of the emission-reduction list and their entries.
+
+A revision is a row of ``list_revisions``; each enterprise of it a row of ``list_entries``
+holding :meth:`Enterprise.to_dict` (overrides included; a NaN or infinite number kept as its
+text, which :meth:`Enterprise.from_dict` reads back). Revisions come out as
+:class:`emission_list.revisions.Revision` with :class:`Enterprise` entries.
+
+Only drafts change: editing or publishing anything else raises
+:class:`~emission_list.revisions.RevisionError` (``revision.unknown``,
+``revision.published``, ``entry.unknown``). Validating a revision before publishing it is
+the caller's (it needs the catalog and the region tree). The revision row is locked while an
+entry changes or the revision is published, so the two cannot interleave on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, insert, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from emission_list.entries import Enterprise
+from emission_list.i18n import Text, text
+from emission_list.revisions import Revision, RevisionError, RevisionStatus
+from emission_list.warning_texts import LOCAL_TIMEZONE
+from service.storage.models import ListEntry, ListRevision
+from service.storage.repositories import put_row, utcnow
+from service.storage.types import json_safe
+
+_ENTRIES = ListEntry.__table__
+
+
+@dataclass(frozen=True)
+class RevisionInfo:
+    """A revision without its entries: what ``GET /list/revisions`` lists."""
+
+    number: int
+    base: int | None
+    status: RevisionStatus
+    effective_from: dt.date
+    author: str
+    note: str | Text
+    created_at: dt.datetime
+    published_at: dt.datetime | None
+    entries: int
+
+
+def _info(row: ListRevision, entries: int) -> RevisionInfo:
+    return RevisionInfo(
+        number=row.number,
+        base=row.base,
+        status=RevisionStatus(row.status),
+        effective_from=row.effective_from,
+        author=row.author,
+        note=row.note,
+        created_at=row.created_at,
+        published_at=row.published_at,
+        entries=entries,
+    )
+
+
+def _entry_row(number: int, entry: Enterprise) -> dict[str, Any]:
+    return {
+        "revision": number,
+        "enterprise_id": entry.enterprise_id,
+        "data": json_safe(entry.to_dict()),
+    }
+
+
+def _note(note: str | Mapping[str, str]) -> str | dict[str, str]:
+    return dict(note) if isinstance(note, Mapping) else note
+
+
+def _unknown(number: int) -> RevisionError:
+    return RevisionError(
+        "revision.unknown",
+        text(f"没有第 {number} 版清单", f"No list revision {number}"),
+    )
+
+
+async def _draft(session: AsyncSession, number: int) -> ListRevision:
+    """The revision row, locked; a published or unknown revision raises."""
+    statement = select(ListRevision).where(ListRevision.number == number).with_for_update()
+    row = (await session.execute(statement)).scalar_one_or_none()
+    if row is None:
+        raise _unknown(number)
+    if row.status != RevisionStatus.DRAFT:
+        raise RevisionError(
+            "revision.published",
+            text(
+                f"第 {number} 版已发布，不能修改；请基于它新建草稿",
+                f"Revision {number} is published and cannot change; start a new draft",
+            ),
+        )
+    return row
+
+
+async def next_number(session: AsyncSession) -> int:
+    """The number the next revision takes (1 for the first)."""
+    top = (await session.execute(select(func.max(ListRevision.number)))).scalar_one()
+    return 1 if top is None else top + 1
+
+
+async def published_number(session: AsyncSession) -> int | None:
+    """The revision in force: the highest published number (None before any)."""
+    statement = select(func.max(ListRevision.number)).where(
+        ListRevision.status == RevisionStatus.PUBLISHED
+    )
+    return (await session.execute(statement)).scalar_one()
+
+
+async def add(
+    session: AsyncSession, revision: Revision, *, now: dt.datetime | None = None
+) -> RevisionInfo:
+    """Store a whole revision (the sample list, an imported file) with its entries."""
+    now = now or utcnow()
+    row = ListRevision(
+        number=revision.number,
+        base=revision.base,
+        status=str(revision.status),
+        effective_from=revision.effective_from,
+        author=revision.author,
+        note=_note(revision.note),
+        created_at=now,
+        published_at=None if revision.is_draft else now,
+    )
+    session.add(row)
+    await session.flush()
+    if revision.entries:
+        rows = [_entry_row(revision.number, e) for e in revision.entries]
+        await session.execute(insert(_ENTRIES), rows)
+    return _info(row, len(revision.entries))
+
+
+async def create_draft(
+    session: AsyncSession,
+    *,
+    author: str,
+    note: str | Mapping[str, str] = "",
+    effective_from: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> RevisionInfo:
+    """A new draft carrying every entry of the published revision, based on it.
+
+    With no published revision yet the draft starts empty. ``effective_from`` defaults to
+    the local (Asia/Shanghai) date of ``now``; publishing may set it again.
+    """
+    now = now or utcnow()
+    base_row = None
+    base = await published_number(session)
+    if base is not None:  # lock the base: concurrent drafts then take distinct numbers
+        statement = select(ListRevision).where(ListRevision.number == base).with_for_update()
+        base_row = (await session.execute(statement)).scalar_one()
+    number = await next_number(session)
+    row = ListRevision(
+        number=number,
+        base=base,
+        status=str(RevisionStatus.DRAFT),
+        effective_from=effective_from or now.astimezone(ZoneInfo(LOCAL_TIMEZONE)).date(),
+        author=author,
+        note=_note(note),
+        created_at=now,
+        published_at=None,
+    )
+    session.add(row)
+    await session.flush()
+    count = 0
+    if base_row is not None:
+        copy = select(literal(number), ListEntry.enterprise_id, ListEntry.data).where(
+            ListEntry.revision == base
+        )
+        result = await session.execute(
+            insert(_ENTRIES).from_select(["revision", "enterprise_id", "data"], copy)
+        )
+        count = result.rowcount
+    return _info(row, count)
+
+
+async def _count(session: AsyncSession, number: int) -> int:
+    statement = select(func.count()).select_from(ListEntry).where(ListEntry.revision == number)
+    return (await session.execute(statement)).scalar_one()
+
+
+async def info(session: AsyncSession, number: int) -> RevisionInfo | None:
+    row = await session.get(ListRevision, number)
+    return None if row is None else _info(row, await _count(session, number))
+
+
+async def list_revisions(session: AsyncSession) -> list[RevisionInfo]:
+    """Every revision, oldest first, with its number of entries."""
+    statement = (
+        select(ListRevision, func.count(ListEntry.enterprise_id))
+        .outerjoin(ListEntry, ListEntry.revision == ListRevision.number)
+        .group_by(ListRevision.number)
+        .order_by(ListRevision.number)
+    )
+    return [_info(row, count) for row, count in await session.execute(statement)]
+
+
+async def get(session: AsyncSession, number: int) -> Revision | None:
+    """A revision with all its entries."""
+    row = await session.get(ListRevision, number)
+    if row is None:
+        return None
+    statement = (
+        select(ListEntry.data)
+        .where(ListEntry.revision == number)
+        .order_by(ListEntry.enterprise_id)  # stable entry indices in validation errors
+    )
+    entries = tuple(Enterprise.from_dict(d) for d in (await session.execute(statement)).scalars())
+    return Revision(
+        row.number, row.base, row.status, row.effective_from, row.author, row.note, entries
+    )
+
+
+async def published(session: AsyncSession) -> Revision | None:
+    """The revision in force, with its entries (None before the first is published)."""
+    number = await published_number(session)
+    return None if number is None else await get(session, number)
+
+
+async def get_entry(session: AsyncSession, number: int, enterprise_id: str) -> Enterprise | None:
+    row = await session.get(ListEntry, (number, enterprise_id))
+    return None if row is None else Enterprise.from_dict(row.data)
+
+
+async def page_entries(
+    session: AsyncSession, number: int, *, limit: int = 100, after: str | None = None
+) -> tuple[list[Enterprise], str | None]:
+    """Up to ``limit`` entries by enterprise id after the cursor ``after``, and the next cursor
+    (None on the last page)."""
+    statement = select(ListEntry.data).where(ListEntry.revision == number)
+    if after is not None:
+        statement = statement.where(ListEntry.enterprise_id > after)
+    statement = statement.order_by(ListEntry.enterprise_id).limit(limit + 1)
+    data = list((await session.execute(statement)).scalars())
+    entries = [Enterprise.from_dict(d) for d in data[:limit]]
+    more = len(data) > limit
+    return entries, (entries[-1].enterprise_id if more and entries else None)
+
+
+async def put_entry(session: AsyncSession, number: int, entry: Enterprise) -> bool:
+    """Add an entry to a draft or replace the one with its id; True when added."""
+    await _draft(session, number)
+    row = _entry_row(number, entry)
+    return await put_row(session, ListEntry, (number, entry.enterprise_id), row)
+
+
+async def delete_entry(session: AsyncSession, number: int, enterprise_id: str) -> None:
+    """Remove an entry from a draft (the enterprise closed or left the list)."""
+    await _draft(session, number)
+    row = await session.get(ListEntry, (number, enterprise_id))
+    if row is None:
+        raise RevisionError(
+            "entry.unknown",
+            text(
+                f"第 {number} 版清单中没有企业 {enterprise_id}",
+                f"No entry {enterprise_id} in revision {number}",
+            ),
+        )
+    await session.delete(row)
+    await session.flush()
+
+
+async def publish(
+    session: AsyncSession,
+    number: int,
+    *,
+    effective_from: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> RevisionInfo:
+    """Freeze a draft as published (validate it first); it becomes the revision in force."""
+    row = await _draft(session, number)
+    row.status = str(RevisionStatus.PUBLISHED)
+    row.published_at = now or utcnow()
+    if effective_from is not None:
+        row.effective_from = effective_from
+    await session.flush()
+    return _info(row, await _count(session, number))

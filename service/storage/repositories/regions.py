@@ -1,0 +1,70 @@
+"""The region tree: province > city > district > subdistrict/town.
+
+Regions come in and go out as :class:`emission_list.samples.Region` (bilingual name, parent,
+kind). Whether a change keeps the tree a tree is the caller's check: build the
+:class:`~emission_list.regions.RegionTree` with the change applied (it refuses cycles).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from emission_list.i18n import text
+from emission_list.regions import RegionTree
+from emission_list.samples import Region
+from service.storage.models import Region as RegionRow
+from service.storage.repositories import name_columns, put_row
+
+
+def _domain(row: RegionRow) -> Region:
+    return Region(row.region_id, row.parent, text(row.name_zh, row.name_en), row.kind)
+
+
+async def put(session: AsyncSession, region: Region) -> bool:
+    """Create or replace a region; True when it was created. The parent must exist."""
+    values = {"region_id": region.region_id, "parent": region.parent, "kind": region.kind}
+    return await put_row(session, RegionRow, region.region_id, values | name_columns(region.name))
+
+
+async def put_many(session: AsyncSession, regions: Iterable[Region]) -> int:
+    """Create or replace regions, parents before children; returns how many were created."""
+    by_id = {r.region_id: r for r in regions}
+
+    def depth(region: Region) -> int:  # within this batch; parents outside it already exist
+        d, parent = 0, region.parent
+        while parent in by_id and d <= len(by_id):
+            d, parent = d + 1, by_id[parent].parent
+        return d
+
+    created = 0
+    for region in sorted(by_id.values(), key=depth):
+        created += await put(session, region)
+    return created
+
+
+async def get(session: AsyncSession, region_id: str) -> Region | None:
+    row = await session.get(RegionRow, region_id)
+    return None if row is None else _domain(row)
+
+
+async def list_all(session: AsyncSession) -> list[Region]:
+    """Every region, by id."""
+    rows = await session.execute(select(RegionRow).order_by(RegionRow.region_id))
+    return [_domain(row) for row in rows.scalars()]
+
+
+async def existing(session: AsyncSession, region_ids: Collection[str]) -> set[str]:
+    """Those of ``region_ids`` that exist."""
+    if not region_ids:
+        return set()
+    statement = select(RegionRow.region_id).where(RegionRow.region_id.in_(list(region_ids)))
+    return set((await session.execute(statement)).scalars())
+
+
+async def tree(session: AsyncSession) -> RegionTree:
+    """The stored regions as a :class:`RegionTree`."""
+    rows = await session.execute(select(RegionRow.region_id, RegionRow.parent))
+    return RegionTree((region_id, parent) for region_id, parent in rows)

@@ -1,0 +1,1 @@
+"""Real servers for the tests and the benchmarks: PostgreSQL 15, the Tansu broker, ports."""
