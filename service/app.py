@@ -15,7 +15,16 @@ from fastapi import FastAPI
 from service import errors
 from service.body_limit import BodyLimitMiddleware
 from service.metrics import API_PREFIX, MetricsMiddleware
-from service.routers import enterprises, health, lists, places, readings, tokens, warnings
+from service.routers import (
+    enterprises,
+    health,
+    history,
+    lists,
+    places,
+    readings,
+    tokens,
+    warnings,
+)
 from service.runtime import Runtime
 from service.settings import Settings
 
@@ -56,7 +65,7 @@ def create_app(settings: Settings, *, consumers: bool = True) -> FastAPI:
     app.state.settings = settings
     app.state.runtime = runtime
     errors.install(app)
-    for module in (enterprises, readings, places, warnings, lists, tokens):  # polled first
+    for module in (enterprises, readings, places, history, warnings, lists, tokens):  # polled first
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
