@@ -10,7 +10,12 @@ import random
 import re
 
 import httpx
+import numpy as np
 from api_client import Api
+
+from emission_list import averages
+from emission_list.aqi import evaluate_columns
+from service.db.models import AqiResult, RegionAqi
 
 LOCAL = dt.timezone(dt.timedelta(hours=8))
 #: Three local days straddling the HJ 633 edition change (2026-03-01).
@@ -192,33 +197,50 @@ async def test_pages_cover_every_hour_and_day_exactly_once(api: Api) -> None:
     assert [d["date"] for d in late["items"]] == ["2026-02-28", "2026-03-01"]
 
 
-async def test_a_station_day_is_the_daily_aqi_of_its_readings(api: Api) -> None:
-    """The day's figures are those of the core's daily functions over the 24 readings."""
-    import numpy as np
-
-    from emission_list import averages
-    from emission_list.aqi import evaluate_columns
-
+async def test_a_day_is_the_daily_aqi_of_its_readings_and_the_window_ending_at_midnight(
+    api: Api,
+) -> None:
+    """A station's day: the core's daily functions over its 24 readings (01:00 .. 24:00
+    local), scored with the day's edition; the same figures as the stored 24-hour result of
+    the window ending at that local midnight, and likewise for the region."""
     _, stations, rows = await _posted(api)
-    days = await _get(api, f"/api/v1/stations/{stations[0]}/aqi/daily", **{"from": FROM, "to": TO})
-    day = dt.date(2026, 2, 28)
-    values = {p: np.full(24, np.nan) for p in ("so2", "no2", "co", "o3", "pm10", "pm25")}
-    for r in rows:
-        at = dt.datetime.fromisoformat(r["observed_at"])
-        if r["station_id"] == stations[0] and (at - dt.timedelta(hours=1)).date() == day:
-            for p in values:
-                values[p][at.hour - 1 if at.hour else 23] = np.nan if r[p] is None else r[p]
-    columns = {
-        f"{p}_24h": averages.daily_mean(values[p]) for p in ("so2", "no2", "co", "pm10", "pm25")
-    }
-    columns["o3_8h"] = averages.o3_daily_max_8h(values["o3"])
-    table = evaluate_columns({k: np.atleast_1d(v) for k, v in columns.items()}, "2012")
-    found = next(d for d in days["items"] if d["date"] == day.isoformat())
-    assert found["aqi"] == (None if np.isnan(table.aqi[0]) else int(table.aqi[0]))
-    assert found["hours"] == int((~np.isnan(values["pm25"])).sum())
-    pm25 = float(columns["pm25_24h"])
-    assert found["means"]["pm25_24h"] == (None if np.isnan(pm25) else pm25)
-    assert found["aqi"] is not None or found["missing"]
+    url = f"/api/v1/stations/{stations[0]}/aqi/daily"
+    days = (await _get(api, url, **{"from": FROM, "to": TO}))["items"]
+    region_days = await _get(api, "/api/v1/regions/HXP/aqi/daily", **{"from": FROM, "to": TO})
+    scored = 0
+    for found, region_day in zip(days, region_days["items"], strict=True):
+        day = dt.date.fromisoformat(found["date"])
+        values = {p: np.full(24, np.nan) for p in ("so2", "no2", "co", "o3", "pm10", "pm25")}
+        for r in rows:
+            at = dt.datetime.fromisoformat(r["observed_at"])
+            if r["station_id"] == stations[0] and (at - dt.timedelta(hours=1)).date() == day:
+                for p in values:
+                    values[p][(at.hour - 1) % 24] = np.nan if r[p] is None else r[p]
+        columns = {
+            f"{p}_24h": averages.daily_mean(values[p]) for p in ("so2", "no2", "co", "pm10", "pm25")
+        }
+        columns["o3_8h"] = averages.o3_daily_max_8h(values["o3"])
+        edition = "2012" if day < dt.date(2026, 3, 1) else "2026"
+        table = evaluate_columns({k: np.atleast_1d(v) for k, v in columns.items()}, edition)
+        expected = None if np.isnan(table.aqi[0]) else int(table.aqi[0])
+        assert (found["aqi"], found["edition"]) == (expected, edition)
+        assert found["hours"] == int((~np.isnan(values["pm25"])).sum())
+        pm25 = float(columns["pm25_24h"])
+        assert found["means"]["pm25_24h"] == (None if np.isnan(pm25) else pm25)
+        midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), LOCAL)
+        async with api.runtime.session_maker() as session:
+            stored = await session.get(AqiResult, (stations[0], midnight, "24h"))
+            region = await session.get(RegionAqi, ("HXP", midnight, "24h"))
+        if stored is not None:
+            assert stored.aqi == found["aqi"]
+            assert stored.means["pm25_24h"] == found["means"]["pm25_24h"]
+        if region is not None:
+            assert region.aqi == region_day["aqi"]
+            # the stored window also counts a station whose only value is the moving 8h O3
+            assert 1 <= region_day["stations"] <= region.stations
+            assert region.means["o3_8h_max"] == region_day["means"]["o3_8h_max"]
+        scored += expected is not None and stored is not None and region is not None
+    assert scored >= 2
 
 
 def _flat(item: dict) -> dict[str, str]:
