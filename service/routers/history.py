@@ -78,8 +78,8 @@ async def _hours(
     return rows, (encode_cursor(rows[-1].observed_at.isoformat()) if more else None)
 
 
-def _days(window: TimeRange, cursor: str | None, limit: int) -> tuple[dt.date, int, str | None]:
-    """The page's first day, its number of days, and the cursor after it."""
+def _days(window: TimeRange, cursor: str | None, limit: int) -> tuple[dt.date, int, dt.date]:
+    """The page's first day, how many days it may hold, and the first day after the range."""
     first = daily_aqi.first_day_from(window.since)
     if cursor is not None:
         (day,) = decode_cursor(cursor, str)
@@ -87,10 +87,14 @@ def _days(window: TimeRange, cursor: str | None, limit: int) -> tuple[dt.date, i
             first = max(first, dt.date.fromisoformat(day))
         except ValueError as exc:
             raise invalid_cursor() from exc
-    last = daily_aqi.first_day_from(window.until)  # the first day not in the range
-    days = max(0, min(limit, (last - first).days))
-    after = first + dt.timedelta(days=days)
-    return first, days, (encode_cursor(after.isoformat()) if after < last else None)
+    end = daily_aqi.first_day_from(window.until)
+    return first, max(0, min(limit, (end - first).days)), end
+
+
+def _after_days(first: dt.date, listed: int, end: dt.date) -> str | None:
+    """The cursor after ``listed`` days from ``first`` (None when the range is done)."""
+    after = first + dt.timedelta(days=listed)
+    return encode_cursor(after.isoformat()) if after < end else None
 
 
 @router.get(
@@ -162,8 +166,9 @@ async def get_station_daily(
     """A station's daily AQI per local calendar day starting in the range."""
     window = time_range(since, until)
     await _station(session, station_id)
-    first, days, next_cursor = _days(window, cursor, limit)
+    first, days, end = _days(window, cursor, limit)
     found = await daily_aqi.station_days(session, station_id, first, days) if days else []
+    next_cursor = _after_days(first, len(found), end)
     items = [StationDailyOut.of(d, daily_aqi.day_start(d.date), language) for d in found]
     return history_csv.page_answer(request, StationDailyOut, items, next_cursor)
 
@@ -209,9 +214,10 @@ async def get_region_daily(
     """A region's daily AQI per local calendar day, from its stations' daily statistics."""
     window = time_range(since, until)
     _region(runtime, region_id)
-    first, days, next_cursor = _days(window, cursor, limit)
+    first, days, end = _days(window, cursor, limit)
     subtree = runtime.state.tree.subtree(region_id)
     found = await daily_aqi.region_days(session, subtree, first, days) if days else []
+    next_cursor = _after_days(first, len(found), end)
     items = [RegionDailyOut.of(d, daily_aqi.day_start(d.date), language) for d in found]
     return history_csv.page_answer(request, RegionDailyOut, items, next_cursor)
 
@@ -235,8 +241,9 @@ async def get_region_forecast_check(
     warning was in force, and the missed-forecast flag (AQI above 200 with none)."""
     window = time_range(since, until)
     _region(runtime, region_id)
-    first, days, next_cursor = _days(window, cursor, limit)
+    first, days, end = _days(window, cursor, limit)
     tree = runtime.state.tree
     found = await verification.verify(session, tree, region_id, first, days) if days else []
+    next_cursor = _after_days(first, len(found), end)
     items = [VerifiedDayOut.of(v, daily_aqi.day_start(v.observed.date), language) for v in found]
     return history_csv.page_answer(request, VerifiedDayOut, items, next_cursor)

@@ -35,6 +35,9 @@ LOCAL = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai: no daylight saving 
 DAILY_MEANS = (*(f"{p}_24h" for p in rolling.MEAN_24H), "o3_8h_max")
 _SCORED = {**{f"{p}_24h": f"{p}_24h" for p in rolling.MEAN_24H}, "o3_8h": "o3_8h_max"}
 _HOUR = np.timedelta64(1, "h")
+#: At most this many station-days are read at once (about 23 MB of hourly grids): a region
+#: of many stations gets fewer days per page.
+MAX_STATION_DAYS = 20_000
 
 
 @dataclass(frozen=True)
@@ -137,8 +140,11 @@ async def region_days(
     session: AsyncSession, region_ids: Sequence[str], first: dt.date, days: int
 ) -> list[Day]:
     """The daily AQI of the region whose subtree is ``region_ids`` (the region itself
-    first), from its stations' daily statistics (count: stations with a value)."""
+    first), from its stations' daily statistics (count: stations with a value); fewer than
+    ``days`` days when the region has so many stations that they would pass
+    :data:`MAX_STATION_DAYS` (at least one day)."""
     stations = sorted(await windows.station_regions(session, region_ids))
+    days = max(1, min(days, MAX_STATION_DAYS // max(1, len(stations))))
     grid, _ = await _day_grids(session, stations, first, days)
     stats = _statistics(grid)
     members = np.ones((1, len(stations)), dtype=bool)

@@ -11,11 +11,13 @@ import re
 
 import httpx
 import numpy as np
+import pytest
 from api_client import Api
 
 from emission_list import averages
 from emission_list.aqi import evaluate_columns
 from service.db.models import AqiResult, RegionAqi
+from service.services import daily_aqi
 
 LOCAL = dt.timezone(dt.timedelta(hours=8))
 #: Three local days straddling the HJ 633 edition change (2026-03-01).
@@ -537,3 +539,15 @@ async def test_active_alerts_page_by_region(api: Api) -> None:
         "/api/v1/alerts/active", params={"cursor": "x"}, headers=api.as_("operator")
     )
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "cursor.invalid"
+
+
+async def test_a_region_of_many_stations_gets_fewer_days_a_page_and_still_every_day(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    region, _, _ = await _posted(api)
+    url = f"/api/v1/regions/{region}/aqi/daily"
+    whole = (await _get(api, url, **{"from": FROM, "to": TO}))["items"]
+    monkeypatch.setattr(daily_aqi, "MAX_STATION_DAYS", 2)  # 2 stations: one day a page
+    first = await _get(api, url, **{"from": FROM, "to": TO})
+    assert len(first["items"]) == 1 and first["next_cursor"] is not None
+    assert await _all(api, url, **{"from": FROM, "to": TO}) == whole
