@@ -25,6 +25,10 @@ def aware(value: dt.datetime | None, name: str) -> dt.datetime | None:
     """``value`` in UTC; 422 ``range.offset`` when it has no UTC offset."""
     if value is None:
         return None
+    return _utc(value, name)
+
+
+def _utc(value: dt.datetime, name: str) -> dt.datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise _refuse("range.offset", f"{name} 需要带时区偏移", f"{name} needs a UTC offset", name)
     return value.astimezone(dt.UTC)
@@ -33,8 +37,7 @@ def aware(value: dt.datetime | None, name: str) -> dt.datetime | None:
 def time_range(since: dt.datetime, until: dt.datetime) -> TimeRange:
     """A checked range: both with an offset (``range.offset``), ``from`` before ``to``
     (``range.order``)."""
-    start, end = aware(since, "from"), aware(until, "to")
-    assert start is not None and end is not None
+    start, end = _utc(since, "from"), _utc(until, "to")
     if start >= end:
         raise _refuse("range.order", "from 须早于 to", "from must be before to", "from", "to")
     return TimeRange(start, end)
