@@ -16,7 +16,16 @@ from fastapi import FastAPI
 from service import errors
 from service.api.body_limit import BodyLimitMiddleware
 from service.api.deps import principal_of_request
-from service.api.routers import enterprises, health, lists, places, readings, tokens, warnings
+from service.api.routers import (
+    enterprises,
+    health,
+    history,
+    lists,
+    places,
+    readings,
+    tokens,
+    warnings,
+)
 from service.metrics import API_PREFIX, MetricsMiddleware
 from service.runtime import Runtime
 
@@ -57,7 +66,7 @@ def create_api(runtime: Runtime) -> FastAPI:
     app.state.settings = settings
     app.state.runtime = runtime
     errors.install(app, principal_of_request)
-    for module in (enterprises, readings, places, warnings, lists, tokens):  # polled first
+    for module in (enterprises, readings, places, history, warnings, lists, tokens):  # polled first
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -125,7 +125,7 @@ def _post_forecast(
 
 
 def _summary(client: httpx.Client, language: str, out: TextIO) -> None:
-    active = _check(client.get("/api/v1/alerts/active"))
+    active = _check(client.get("/api/v1/alerts/active", params={"limit": 1000}))["items"]
     print("Alerts in force or scheduled:", file=out)
     for alert in active:
         print(

@@ -133,7 +133,7 @@ async def test_each_enterprise_names_the_alert_that_sets_its_level_and_its_valid
     for region, (level, response) in own.items():
         await _warn(api, region, level.label, str(response))
     active = await api.client.get("/api/v1/alerts/active?lang=en", headers=api.as_("operator"))
-    alerts = {a["region"]: a for a in active.json()}
+    alerts = {a["region"]: a for a in active.json()["items"]}
     assert set(alerts) == {"150200", "150203013"}
     for entry in kundulun_list().entries:
         body = (

@@ -80,7 +80,11 @@ async def _count(api: Api, table: type) -> int:
 async def _get(api: Api, url: str, role: str = "operator", **params: str) -> list[dict]:
     answer = await api.client.get(url, params=params, headers=api.as_(role))
     assert answer.status_code == 200, answer.text
-    return answer.json()
+    page = answer.json()
+    if url.startswith("/api/v1/alerts"):  # the alerts listings are pages
+        assert page["next_cursor"] is None
+        return page["items"]
+    return page
 
 
 # --- POST /forecasts --------------------------------------------------------------------------

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel
 
 from emission_list.i18n import text
 from emission_list.levels import Level
 from emission_list.levels import Response as AlertResponse
 from emission_list.warnings import decide
+from service.api import history_csv
 from service.api.deps import LanguageDep, OperatorDep, PrincipalDep, RuntimeDep, SessionDep
+from service.api.paging import Page, decode_cursor, encode_cursor, invalid_cursor
 from service.api.schemas.alerts import (
     AlertOut,
     ChangeOut,
@@ -21,6 +23,7 @@ from service.api.schemas.alerts import (
     ForecastIn,
     ManualAlertIn,
 )
+from service.api.time_range import aware, time_range
 from service.bus.records import encode_forecast
 from service.errors import ERROR_RESPONSES, HazeError
 from service.storage.repositories import alerts, audit, utcnow
@@ -94,30 +97,58 @@ def _in_force_or_scheduled(alert, now: dt.datetime) -> bool:
     )
 
 
-@router.get("/alerts/active", response_model=list[AlertOut])
+@router.get("/alerts/active", response_model=Page[AlertOut])
 async def get_active_alerts(
-    _: PrincipalDep, session: SessionDep, language: LanguageDep
-) -> list[AlertOut]:
-    """Each region's alert in force or scheduled (own alerts; a city's covers its regions)."""
+    _: PrincipalDep,
+    session: SessionDep,
+    language: LanguageDep,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Page[AlertOut]:
+    """Each region's alert in force or scheduled (own alerts; a city's covers its regions),
+    by region, a page at a time."""
     now = utcnow()
+    after = None if cursor is None else decode_cursor(cursor, str, int)
     states = await alerts.load_states(session)
-    return [
-        AlertOut.of(alert, language)
-        for _, state in sorted(states.items())
-        for alert in (state.bridge, state.current)
-        if _in_force_or_scheduled(alert, now)
-    ]
+    found = [
+        (region, slot, alert)
+        for region, state in sorted(states.items())
+        for slot, alert in enumerate((state.bridge, state.current))
+        if _in_force_or_scheduled(alert, now) and (after is None or (region, slot) > after)
+    ][: limit + 1]
+    more = len(found) > limit
+    found = found[:limit]
+    return Page[AlertOut](
+        items=[AlertOut.of(alert, language) for _, _, alert in found],
+        next_cursor=encode_cursor(*found[-1][:2]) if more else None,
+    )
 
 
-@router.get("/alerts", response_model=list[EventOut])
+@router.get(
+    "/alerts",
+    response_model=Page[EventOut],
+    responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV (Accept)"}},
+)
 async def get_alert_history(
+    request: Request,
     _: PrincipalDep,
     session: SessionDep,
     language: LanguageDep,
     region: str | None = None,
-    since: Annotated[dt.datetime | None, Query(description="ISO 8601 with offset")] = None,
-) -> list[EventOut]:
-    """Every event (issue, upgrade, downgrade, lift, ...) in time order."""
+    since: Annotated[
+        dt.datetime | None, Query(description="ISO 8601 with offset (as `from`)")
+    ] = None,
+    start: Annotated[
+        dt.datetime | None, Query(alias="from", description="ISO 8601 with offset; inclusive")
+    ] = None,
+    until: Annotated[
+        dt.datetime | None, Query(alias="to", description="ISO 8601 with offset; exclusive")
+    ] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Any:
+    """Every event (issue, upgrade, downgrade, lift, ...) in time order, of one region or
+    all, in ``[from, to)``, a page at a time (CSV with ``Accept: text/csv``)."""
     if since is not None and since.tzinfo is None:
         raise HazeError(
             422,
@@ -125,8 +156,30 @@ async def get_alert_history(
             text("since 需要带时区偏移", "since needs a UTC offset"),
             [{"loc": ["query", "since"], "type": "timezone_aware", "message": "needs an offset"}],
         )
-    events = await alerts.history(session, region=region, since=since)
-    return [EventOut.of(e, language) for e in events]
+    lower = [t for t in (since, aware(start, "from")) if t is not None]
+    upper = aware(until, "to")
+    if lower and upper is not None:
+        time_range(max(lower), upper)  # refuses from >= to
+    after = None
+    if cursor is not None:
+        stamp, event_id = decode_cursor(cursor, str, int)
+        try:
+            after = (dt.datetime.fromisoformat(stamp), event_id)
+        except ValueError as exc:
+            raise invalid_cursor() from exc
+    events = await alerts.history(
+        session,
+        region=region,
+        since=max(lower) if lower else None,
+        until=upper,
+        after=after,
+        limit=limit + 1,
+    )
+    more = len(events) > limit
+    events = events[:limit]
+    next_cursor = encode_cursor(events[-1].at.isoformat(), events[-1].id) if more else None
+    items = [EventOut.of(e, language) for e in events]
+    return history_csv.page_answer(request, EventOut, items, next_cursor)
 
 
 @router.post("/alerts", response_model=ChangeOut)

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from emission_list.alerts import Alert, AlertEvent, RegionAlertState
@@ -25,6 +25,7 @@ from service.storage.repositories import put_row, utcnow
 
 @dataclass(frozen=True)
 class StoredEvent:
+    id: int
     kind: str
     region: str
     at: dt.datetime
@@ -74,17 +75,37 @@ async def record_events(session: AsyncSession, events: Sequence[AlertEvent]) -> 
 
 
 async def history(
-    session: AsyncSession, *, region: str | None = None, since: dt.datetime | None = None
+    session: AsyncSession,
+    *,
+    region: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    regions: Sequence[str] | None = None,
+    after: tuple[dt.datetime, int] | None = None,
+    limit: int | None = None,
 ) -> list[StoredEvent]:
-    """Events in time order, each with its alert snapshot."""
+    """Events in time order (then id), each with its alert snapshot: of ``region`` (or of any
+    of ``regions``), with ``since <= at < until``, after the event ``after`` (its time and
+    id), at most ``limit`` (all when None)."""
     query = select(EventRow, AlertRow).outerjoin(AlertRow, EventRow.alert_id == AlertRow.id)
     if region is not None:
         query = query.where(EventRow.region == region)
+    if regions is not None:
+        query = query.where(EventRow.region.in_(list(regions)))
     if since is not None:
         query = query.where(EventRow.at >= since)
-    rows = (await session.execute(query.order_by(EventRow.at, EventRow.id))).all()
+    if until is not None:
+        query = query.where(EventRow.at < until)
+    if after is not None:
+        at, event_id = after
+        query = query.where(or_(EventRow.at > at, and_(EventRow.at == at, EventRow.id > event_id)))
+    query = query.order_by(EventRow.at, EventRow.id)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = (await session.execute(query)).all()
     return [
         StoredEvent(
+            id=event.id,
             kind=event.kind,
             region=event.region,
             at=event.at,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from emission_list.warnings import Forecast
+from emission_list.levels import Driver
+from emission_list.warnings import Forecast, ForecastDay
 from service.storage.models import Forecast as ForecastRow
 from service.storage.repositories import utcnow
 
@@ -29,3 +32,30 @@ async def add(session: AsyncSession, forecast: Forecast) -> bool:
     )
     await session.flush()
     return True
+
+
+async def issued_between(
+    session: AsyncSession, region: str, since: dt.datetime, until: dt.datetime
+) -> list[Forecast]:
+    """A region's forecasts issued at ``since <= issued_at < until``, oldest first."""
+    statement = (
+        select(ForecastRow)
+        .where(
+            ForecastRow.region == region,
+            ForecastRow.issued_at >= since,
+            ForecastRow.issued_at < until,
+        )
+        .order_by(ForecastRow.issued_at)
+    )
+    rows = (await session.execute(statement)).scalars()
+    return [
+        Forecast(
+            region=row.region,
+            issued_at=row.issued_at,
+            days=tuple(
+                ForecastDay(dt.date.fromisoformat(d["date"]), d["aqi"], Driver(d["driver"]))
+                for d in row.days
+            ),
+        )
+        for row in rows
+    ]

@@ -148,3 +148,48 @@ async def latest_aqi(
         statement = statement.where(AqiResult.aqi.is_not(None))
     statement = statement.order_by(AqiResult.observed_at.desc()).limit(1)
     return (await session.execute(statement, execution_options=_FRESH)).scalar_one_or_none()
+
+
+async def page(
+    session: AsyncSession,
+    station_id: str,
+    since: dt.datetime,
+    until: dt.datetime,
+    *,
+    after: dt.datetime | None = None,
+    limit: int = 100,
+) -> list[Reading]:
+    """A station's readings with ``since <= observed_at < until`` (after ``after``) in time
+    order, at most ``limit + 1`` (one more tells that a page follows)."""
+    statement = select(Reading).where(
+        Reading.station_id == station_id,
+        Reading.observed_at >= since,
+        Reading.observed_at < until,
+    )
+    if after is not None:
+        statement = statement.where(Reading.observed_at > after)
+    statement = statement.order_by(Reading.observed_at).limit(limit + 1)
+    return list((await session.execute(statement, execution_options=_FRESH)).scalars())
+
+
+async def aqi_page(
+    session: AsyncSession,
+    station_id: str,
+    since: dt.datetime,
+    until: dt.datetime,
+    *,
+    period: str = "1h",
+    after: dt.datetime | None = None,
+    limit: int = 100,
+) -> list[AqiResult]:
+    """A station's AQI results of ``period`` in a range, as :func:`page` reads readings."""
+    statement = select(AqiResult).where(
+        AqiResult.station_id == station_id,
+        AqiResult.period == period,
+        AqiResult.observed_at >= since,
+        AqiResult.observed_at < until,
+    )
+    if after is not None:
+        statement = statement.where(AqiResult.observed_at > after)
+    statement = statement.order_by(AqiResult.observed_at).limit(limit + 1)
+    return list((await session.execute(statement, execution_options=_FRESH)).scalars())

@@ -234,3 +234,29 @@ async def latest_station_daily(session: AsyncSession, station_id: str) -> AqiRes
     return (
         await session.execute(statement, execution_options={"populate_existing": True})
     ).scalar_one_or_none()
+
+
+async def region_aqi_page(
+    session: AsyncSession,
+    region: str,
+    since: dt.datetime,
+    until: dt.datetime,
+    *,
+    period: str = "1h",
+    after: dt.datetime | None = None,
+    limit: int = 100,
+) -> list[RegionAqi]:
+    """A region's AQI of ``period`` with ``since <= observed_at < until`` (after ``after``)
+    in time order, at most ``limit + 1`` (one more tells that a page follows)."""
+    statement = select(RegionAqi).where(
+        RegionAqi.region == region,
+        RegionAqi.period == period,
+        RegionAqi.observed_at >= since,
+        RegionAqi.observed_at < until,
+    )
+    if after is not None:
+        statement = statement.where(RegionAqi.observed_at > after)
+    statement = statement.order_by(RegionAqi.observed_at).limit(limit + 1)
+    return list(
+        (await session.execute(statement, execution_options={"populate_existing": True})).scalars()
+    )

@@ -1,0 +1,58 @@
+"""Cursor paging shared by the listings: ``{"items": [...], "next_cursor": ...}``.
+
+A page holds at most ``limit`` items in a fixed order; ``next_cursor`` (null on the last page)
+passed back as ``?cursor=`` gives the page after it, with the same other parameters. A cursor
+is opaque to clients: the key of the last item returned (base64url of a JSON array), so a page
+boundary stays put while rows are added elsewhere. A cursor that cannot be read answers 422
+``cursor.invalid``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+from emission_list.i18n import text
+from service.errors import HazeError
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a listing."""
+
+    items: list[T]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end.")
+
+
+def encode_cursor(*key: str | int) -> str:
+    """The cursor after an item whose key is ``key`` (strings and integers)."""
+    raw = json.dumps(list(key), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def invalid_cursor() -> HazeError:
+    return HazeError(
+        422,
+        "cursor.invalid",
+        text("无法识别的分页游标", "The cursor cannot be read; pass a next_cursor as given"),
+        [{"loc": ["query", "cursor"], "type": "cursor.invalid", "message": "unreadable cursor"}],
+    )
+
+
+def decode_cursor(cursor: str, *types: type) -> tuple[Any, ...]:
+    """The key in ``cursor``, checked to be of ``types`` (422 ``cursor.invalid`` if not)."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+    except (binascii.Error, ValueError) as exc:
+        raise invalid_cursor() from exc
+    if not isinstance(key, list) or len(key) != len(types):
+        raise invalid_cursor()
+    if not all(type(k) is t for k, t in zip(key, types, strict=True)):
+        raise invalid_cursor()
+    return tuple(key)
