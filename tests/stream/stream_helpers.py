@@ -89,7 +89,9 @@ def stream_settings(database_url: str, bootstrap: str, **overrides: object) -> S
         "kafka_idempotent": os.environ.get("HAZE_TEST_KAFKA_IDEMPOTENT", "") == "1",
         "kafka_session_timeout_ms": 2000,
         "kafka_heartbeat_ms": 500,
-        "kafka_request_timeout_s": 5,
+        # Acks from a broker on a loaded machine can take seconds; tests of a broker that is
+        # down set their own short timeout.
+        "kafka_request_timeout_s": 30,
         "admin_token": "admin-token-for-stream-tests-0123456789",
         "metrics_port": 0,
         "refresh_interval_s": 3600,
