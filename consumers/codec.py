@@ -3,8 +3,8 @@
 A reading travels as one record keyed by its station id; its value is compact JSON with the
 hour in UTC: ``{"s": station_id, "t": "2026-12-05T06:00:00Z", "v": [pm25, pm10, so2, no2,
 o3, co], "f": [flags]}`` (null = missing). Decoding a batch yields numpy columns for the
-vectorised AQI kernel, and the records that could not be decoded with the reason, for the
-dead-letter topic.
+vectorised AQI kernel, and the records that could not be decoded with the reason (a
+tombstone, a null value, among them), for the dead-letter topic.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ _UTC_HOUR = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"
 
 def encode_reading(reading: CheckedReading) -> tuple[bytes, bytes]:
     """The ``(key, value)`` of a checked reading."""
-    stamp = reading.observed_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = reading.observed_at.astimezone(dt.UTC)
+    stamp = f"{at.year:04d}-{at:%m-%dT%H:%M:%S}Z"  # %Y is not zero-padded on glibc
     values = [reading.values.get(p) for p in POLLUTANT_FIELDS]
     body = {"s": reading.station_id, "t": stamp, "v": values, "f": reading.flags}
     return reading.station_id.encode(), json.dumps(body, separators=(",", ":")).encode()
@@ -89,6 +90,9 @@ def decode_readings(records: Sequence[Record]) -> tuple[ReadingBatch, list[tuple
     kept: list[Record] = []
     bad: list[tuple[Record, str]] = []
     for record in records:
+        if record.value is None:
+            bad.append((record, "tombstone: a record without a value"))
+            continue
         try:
             decoded.append(_decoder.decode(record.value))
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from consumers.runner import ConsumerLoop
+from consumers.runner import ConsumerLoop, Probe
 from service.bus import BusUnavailableError, Handler
 from service.metrics import Metrics
 from service.settings import Settings
@@ -47,8 +47,14 @@ class KafkaBus:
     """
 
     def __init__(
-        self, settings: Settings, metrics: Metrics, groups: dict[str, str | None] | None = None
+        self,
+        settings: Settings,
+        metrics: Metrics,
+        groups: dict[str, str | None] | None = None,
+        probe: Probe | None = None,
     ) -> None:
+        """``probe`` (does the database answer?) lets a loop resume as soon as it does."""
+        self.probe = probe
         self.settings = settings
         self.metrics = metrics
         self.groups = groups or {}
@@ -70,9 +76,8 @@ class KafkaBus:
                 "Kafka at %s not reachable yet; publishing retries", self.settings.kafka_bootstrap
             )
         for topic, handler in self._handlers.items():
-            loop = ConsumerLoop(
-                self.settings, topic, self.groups.get(topic, f"haze-{topic}"), handler, self.metrics
-            )
+            group = self.groups.get(topic, f"haze-{topic}")
+            loop = ConsumerLoop(self.settings, topic, group, handler, self.metrics, self.probe)
             loop.start()
             self.loops.append(loop)
 
@@ -99,9 +104,10 @@ class KafkaBus:
     async def publish(
         self,
         topic: str,
-        items: Sequence[tuple[bytes | None, bytes]],
+        items: Sequence[tuple[bytes | None, bytes | None]],
         headers: Sequence[Sequence[tuple[str, bytes]]] | None = None,
     ) -> None:
+        """A value None is a tombstone (a dead-lettered tombstone goes on as one)."""
         if not items:
             return
         producer = await self._ensure_producer()
@@ -119,7 +125,7 @@ class KafkaBus:
 async def _send_all(
     producer: AIOKafkaProducer,
     topic: str,
-    items: Sequence[tuple[bytes | None, bytes]],
+    items: Sequence[tuple[bytes | None, bytes | None]],
     headers: Sequence[Sequence[tuple[str, bytes]]] | None,
 ) -> None:
     """Queue every record (batched by the producer), then wait for every acknowledgement."""

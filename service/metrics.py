@@ -67,7 +67,32 @@ class Metrics:
         )
         self.consumer_errors = Counter(
             "haze_consumer_errors",
-            "Batches that failed and were retried.",
+            "Batches that failed on an infrastructure error (database, broker) and were retried.",
+            ["topic"],
+            registry=self.registry,
+        )
+        self.poison_records = Counter(
+            "haze_consumer_poison_records",
+            "Records dead-lettered because handling them raised (isolated by splitting).",
+            ["topic"],
+            registry=self.registry,
+        )
+        self.batch_splits = Counter(
+            "haze_consumer_batch_splits",
+            "Batches split in two to isolate the records a handler raised on.",
+            ["topic"],
+            registry=self.registry,
+        )
+        self.topic_dead_letters = Counter(
+            "haze_consumer_dead_letters",
+            "Records dead-lettered, by the topic they came from.",
+            ["topic"],
+            registry=self.registry,
+        )
+        self.consumer_up = Gauge(
+            "haze_consumer_up",
+            "1 when the topic's consumer reached Kafka, holds partitions and is not retrying"
+            " a failed batch.",
             ["topic"],
             registry=self.registry,
         )
@@ -82,14 +107,24 @@ class Metrics:
             registry=self.registry,
         )
 
+    def follow(self, runtime: Runtime) -> None:
+        """Read the board's revision and size and the dead letters from ``runtime`` whenever
+        the metrics are collected, in the API and in ``haze consume`` alike."""
+
+        def revision() -> float:
+            return 0 if runtime.current is None else runtime.current.board.revision
+
+        def enterprises() -> float:
+            current = runtime.current
+            return 0 if current is None else len(current.board.evaluator.compiled)
+
+        self.board_revision.set_function(revision)
+        self.board_enterprises.set_function(enterprises)
+        self.dead_letters.set_function(lambda: runtime.dead_lettered)
+
 
 def render(runtime: Runtime) -> tuple[bytes, str]:
-    metrics = runtime.metrics
-    if runtime.current is not None:
-        metrics.board_revision.set(runtime.current.board.revision)
-        metrics.board_enterprises.set(len(runtime.current.board.evaluator.compiled))
-    metrics.dead_letters.set(runtime.dead_lettered)
-    return generate_latest(metrics.registry), CONTENT_TYPE_LATEST
+    return generate_latest(runtime.metrics.registry), CONTENT_TYPE_LATEST
 
 
 class MetricsMiddleware:

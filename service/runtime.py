@@ -21,16 +21,18 @@ import uuid
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from consumers.forecasts import ForecastsHandler
+from consumers.isolation import Isolating
 from consumers.readings import ReadingsHandler
 from emission_list.catalog import Catalog, default_catalog
 from emission_list.regions import RegionTree
 from emission_list.revisions import Revision
 from emission_list.warning_rules import RuleBook, national_rules
 from service import outbox
-from service.bus import EventBus, InProcessBus, Record
+from service.bus import EventBus, Handler, InProcessBus, Record
 from service.db.engine import create_engine, make_session_maker
 from service.db.models import Outbox
 from service.kafka_bus import KafkaBus
@@ -50,6 +52,8 @@ ACTIONS_CHUNK = 5_000
 BY_TIME = "(by time)"
 #: The consumers a process can run (``haze consume``); ``haze serve`` runs both by default.
 CONSUMERS = ("readings", "forecasts")
+#: A readiness or resume probe of the database gives up after this [s].
+PROBE_TIMEOUT_S = 2.0
 
 
 @dataclass
@@ -75,7 +79,9 @@ class Runtime:
         self.auth = Authenticator(self.engine, admin, settings.token_cache_s)
         self.catalog: Catalog = default_catalog()
         self.rules = RuleBook(national_rules())
+        self.future_tolerance = dt.timedelta(seconds=settings.readings_future_tolerance_s)
         self.metrics = Metrics()
+        self.metrics.follow(self)
         self.bus: EventBus = (
             KafkaBus(
                 settings,
@@ -85,6 +91,7 @@ class Runtime:
                     settings.kafka_topic_forecasts: settings.kafka_group_forecasts,
                     settings.kafka_topic_alerts: None,  # every process follows every alert
                 },
+                probe=self.database_answers,
             )
             if settings.kafka_bootstrap
             else InProcessBus()
@@ -99,6 +106,7 @@ class Runtime:
             lambda: self.state.board,
             self._dead_letter,
             announce=self.announce,
+            future_tolerance=self.future_tolerance,
         )
         self.dead_lettered = 0
         self._ticker: asyncio.Task[None] | None = None
@@ -114,16 +122,40 @@ class Runtime:
         settings = self.settings
         if "readings" in self.consumers:
             handler = ReadingsHandler(
-                self.session_maker, self._dead_letter, lambda: self.state.tree
+                self.session_maker,
+                self._dead_letter,
+                lambda: self.state.tree,
+                future_tolerance=self.future_tolerance,
             )
-            self.bus.subscribe(settings.kafka_topic_readings, handler)
+            self._subscribe(settings.kafka_topic_readings, handler)
         if "forecasts" in self.consumers:
-            self.bus.subscribe(settings.kafka_topic_forecasts, self.forecasts)
+            self._subscribe(settings.kafka_topic_forecasts, self.forecasts)
         if isinstance(self.bus, KafkaBus):  # alerts decided in other processes move this board
-            self.bus.subscribe(settings.kafka_topic_alerts, self._on_alerts)
+            self._subscribe(settings.kafka_topic_alerts, self._on_alerts)
         await self.bus.start()
         self._ticker = asyncio.create_task(self._tick(), name="haze-alert-ticker")
         self.relay.kick()  # what a crash or an outage left in the outbox
+
+    def _subscribe(self, topic: str, handler: Handler) -> None:
+        """Subscribe ``handler`` so that a record it raises on is dead-lettered, not retried."""
+        self.bus.subscribe(topic, Isolating(handler, self._dead_letter, self.metrics, topic))
+
+    async def database_answers(self) -> bool:
+        """``SELECT 1`` answered within :data:`PROBE_TIMEOUT_S`."""
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_S), self.engine.connect() as connection:
+                await connection.execute(sql("SELECT 1"))
+        except Exception:  # any failure means no
+            return False
+        return True
+
+    async def readiness(self) -> dict[str, bool]:
+        """What ``/readyz`` checks: the board built, the database answering and, on Kafka,
+        every consumer loop of this process ready (reached Kafka, joined, not retrying)."""
+        checks = {"board": self.current is not None, "database": await self.database_answers()}
+        if isinstance(self.bus, KafkaBus):
+            checks["kafka"] = bool(self.bus.loops) and all(loop.ready for loop in self.bus.loops)
+        return checks
 
     async def stop(self) -> None:
         if self._ticker is not None:
@@ -245,22 +277,29 @@ class Runtime:
     async def _dead_letter(self, items: Sequence[tuple[Record, str]]) -> None:
         """Dead letters go to ``haze.dlq`` (Kafka) or the audit log (embedded bus), with the
         reason and the original bytes."""
-        self.dead_lettered += len(items)
         if isinstance(self.bus, KafkaBus):
             await self.bus.publish(
                 self.settings.kafka_topic_dlq,
                 [(record.key, record.value) for record, _ in items],
                 [dead_letter_headers(record, reason) for record, reason in items],
             )
-            log.warning("%d records dead-lettered: %s", len(items), items[0][1])
+            self._count_dead_letters(items)
             return
         async with self.session_maker() as session:
             for record, reason in items:
                 details = {
                     "reason": reason,
                     "key": None if record.key is None else base64.b64encode(record.key).decode(),
-                    "value": base64.b64encode(record.value).decode(),
+                    "value": None
+                    if record.value is None
+                    else base64.b64encode(record.value).decode(),
                 }
                 await audit.record(session, audit.SYSTEM, "dlq", record.topic, details)
             await session.commit()
+        self._count_dead_letters(items)
+
+    def _count_dead_letters(self, items: Sequence[tuple[Record, str]]) -> None:
+        self.dead_lettered += len(items)
+        for record, _ in items:
+            self.metrics.topic_dead_letters.labels(record.topic).inc()
         log.warning("%d records dead-lettered: %s", len(items), items[0][1])

@@ -17,6 +17,11 @@ from service.repositories import regions, stations
 from service.schemas.readings import CheckedReading
 
 
+def after_episode() -> dt.datetime:
+    """A clock after the sample episode (its readings are in December 2026)."""
+    return dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
+
+
 def records_of(rows) -> list[Record]:
     out = []
     for i, row in enumerate(rows):
@@ -41,7 +46,7 @@ async def test_a_day_of_sample_readings_is_stored_once_with_its_hourly_aqi(engin
     async def dead_letter(items):
         dead.extend(items)
 
-    handler = ReadingsHandler(maker, dead_letter)
+    handler = ReadingsHandler(maker, dead_letter, clock=after_episode)
     rows = [
         r for r in kundulun_episode().readings.rows() if r["observed_at"].startswith("2026-12-06")
     ]
