@@ -59,11 +59,17 @@ def _causes(exc: BaseException) -> list[BaseException]:
 
 
 def is_database_error(exc: BaseException) -> bool:
-    """The database (or the network to it) failed, not the record."""
-    for cause in _causes(exc):
+    """The database (or the network to it) failed, not the record. A database that refuses
+    connections raises the bare ``ConnectionRefusedError`` (asyncpg connects before
+    SQLAlchemy can wrap anything), so network errors count unless the broker's are in the
+    chain."""
+    causes = _causes(exc)
+    if any(isinstance(c, _BROKER_ERRORS) for c in causes):
+        return False
+    for cause in causes:
         if isinstance(cause, sqlalchemy.exc.DBAPIError) and cause.connection_invalidated:
             return True
-        if isinstance(cause, _DATABASE_ERRORS):
+        if isinstance(cause, _DATABASE_ERRORS + _NETWORK_ERRORS):
             return True
     return False
 

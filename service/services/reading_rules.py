@@ -103,7 +103,7 @@ def check_columns(
     stamps = observed_at.astype("datetime64[us]").astype(np.int64)
     present = ~np.isnan(values)
     finite = np.isfinite(values)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         negative = finite & (values < 0)
         impossible = finite & ~negative & (values > _CEILING_ROW)
         pm25, pm10 = values[:, _PM25], values[:, _PM10]
