@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("haze.consumer")
 
+#: The first wait after a failed batch, doubled on each failure up to MAX_BACKOFF_S [s].
+FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 30.0
 #: While a database error backs off, the database is probed this often [s].
 PROBE_INTERVAL_S = 1.0
@@ -137,7 +139,7 @@ class ConsumerLoop:
         ]
         next_offsets = {tp: messages[-1].offset + 1 for tp, messages in batch.items()}
         first_offsets = {tp: messages[0].offset for tp, messages in batch.items()}
-        delay = 0.5
+        delay = FIRST_BACKOFF_S
         while True:
             started = time.perf_counter()
             try:
