@@ -96,9 +96,10 @@ def _messages(n: int) -> list[tuple[bytes, bytes]]:
     out = []
     for i in range(n):
         hour, station = divmod(i, len(stations))
+        pm10 = float(60 + (i * 11) % 500)
         values = {
-            "pm25": float(20 + (i * 7) % 300),
-            "pm10": float(60 + (i * 11) % 500),
+            "pm25": min(float(20 + (i * 7) % 300), 2 * pm10 + 20),  # the API's PM2.5 rule
+            "pm10": pm10,
             "so2": float(5 + i % 90),
             "no2": float(10 + i % 120),
             "o3": float(i % 250),

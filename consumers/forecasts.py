@@ -1,7 +1,9 @@
 """The forecasts consumer: each forecast record through the warning service, committed.
 
 A record's value is the JSON of :class:`service.api.schemas.alerts.ForecastIn`. A record that
-does not decode or names an unknown region goes to the dead-letter sink; a forecast already
+does not decode, breaks the checks the API applies (:mod:`service.services.forecast_check`:
+the topic takes records from other producers too) or names an unknown region goes to the
+dead-letter sink; a forecast already
 stored changes nothing (redelivery is harmless). The outcome of each forecast is handed to
 ``remember`` (:class:`service.services.outcomes.RecentOutcomes`) so that the in-process
 ``POST /forecasts`` can answer with what was decided.
@@ -16,13 +18,34 @@ from contextlib import AbstractAsyncContextManager
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from emission_list.warnings import Forecast
 from service.bus import Record
-from service.bus.records import decode_forecast
+from service.bus.records import decode_forecast_body
 from service.services.board import ActionBoard
+from service.services.forecast_check import forecast_problems
 from service.services.warnings import Outcome, WarningService
 
 DeadLetter = Callable[[Sequence[tuple[Record, str]]], Awaitable[None]]
 Remember = Callable[[str, dt.datetime, Outcome], None]
+
+
+def checked_forecast(
+    record: Record, now: dt.datetime, tolerance: dt.timedelta
+) -> tuple[Forecast | None, str]:
+    """The forecast of a record, or None and why it cannot be decided."""
+    if record.value is None:
+        return None, "tombstone: a record without a value"
+    try:
+        body = decode_forecast_body(record.value)
+    except ValidationError as exc:
+        return None, f"undecodable forecast: {exc.errors()[0]['msg']}"
+    problems = forecast_problems(body, now, tolerance)
+    if problems:
+        return None, "invalid forecast: " + ", ".join(p.code for p in problems)
+    try:
+        return body.to_domain(), ""
+    except (ValueError, OverflowError) as exc:  # the domain's own checks
+        return None, f"invalid forecast: {exc}"
 
 
 class ForecastsHandler:
@@ -41,7 +64,9 @@ class ForecastsHandler:
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         announce: Callable[[AsyncSession, Outcome], Awaitable[None]] | None = None,
         remember: Remember | None = None,
+        future_tolerance: dt.timedelta = dt.timedelta(minutes=10),
     ) -> None:
+        self._tolerance = future_tolerance
         self._announce = announce
         self._change = change
         self._warnings = warnings
@@ -56,10 +81,9 @@ class ForecastsHandler:
     async def handle(self, records: Sequence[Record]) -> list[Outcome]:
         outcomes, bad = [], []
         for record in records:
-            try:
-                forecast = decode_forecast(record)
-            except ValidationError as exc:
-                bad.append((record, f"undecodable forecast: {exc.errors()[0]['msg']}"))
+            forecast, why = checked_forecast(record, self._clock(), self._tolerance)
+            if forecast is None:
+                bad.append((record, why))
                 continue
             warnings = self._warnings()
             if forecast.region not in warnings.tree:

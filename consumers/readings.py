@@ -1,7 +1,9 @@
 """The readings consumer: a batch of reading records into stored readings and hourly AQI.
 
-One order per batch (STYLE 11): decode to columns; undecodable records and records of unknown
-stations go to the dead-letter sink with the reason; the hourly AQI of the whole batch comes
+One order per batch (STYLE 11): decode to columns; undecodable records, records breaking the
+rules the API applies (:mod:`service.services.reading_rules`, vectorised over the columns: the
+topic takes records from other producers too) and records of unknown stations go to the
+dead-letter sink with the reason; the hourly AQI of the whole batch comes
 from the vectorised kernel; readings and results are upserted (unique per station and hour,
 so a replayed batch changes nothing) in one session, committed before the handler returns.
 The same handler serves the in-process bus and (next issue) the Kafka runner, which commits
@@ -10,6 +12,7 @@ offsets only after it returns.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -21,6 +24,7 @@ from consumers.readings_windows import update_windows
 from emission_list.regions import RegionTree
 from service.bus import Record
 from service.bus.records import ReadingBatch, decode_readings
+from service.services.reading_rules import check_columns
 from service.storage.repositories import hourly, regions, stations
 from service.storage.repositories.hourly import StationHours
 
@@ -63,25 +67,38 @@ class ReadingsHandler:
         session_maker: async_sessionmaker[AsyncSession],
         dead_letter: DeadLetter,
         tree: Callable[[], RegionTree] | None = None,
+        *,
+        future_tolerance: dt.timedelta = dt.timedelta(minutes=10),
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         """``tree`` gives the region tree the process keeps current; without it the tree is
-        read from the database for every batch."""
+        read from the database for every batch. ``future_tolerance`` and ``clock`` are the
+        API's (``HAZE_READINGS_FUTURE_TOLERANCE_S``, now)."""
         self._session_maker = session_maker
         self._dead_letter = dead_letter
         self._tree = tree
+        self._tolerance = future_tolerance
+        self._clock = clock
 
     async def __call__(self, records: Sequence[Record]) -> None:
         await self.handle(records)
 
     async def handle(self, records: Sequence[Record]) -> BatchResult:
         batch, bad = decode_readings(records)
+        hits = check_columns(batch.observed_at, batch.values, self._clock(), self._tolerance)
+        broken = hits.bad()
+        bad += [
+            (batch.records[i], f"invalid reading: {hits.reason(i)}")
+            for i in np.flatnonzero(broken).tolist()
+        ]
         async with self._session_maker() as session:
             placed = await stations.regions_of(session, set(batch.station_id))
-            keep = np.array([s in placed for s in batch.station_id], dtype=bool)
+            known = np.array([s in placed for s in batch.station_id], dtype=bool)
             bad += [
                 (batch.records[i], f"unknown station {batch.station_id[i]!r}")
-                for i in np.flatnonzero(~keep).tolist()
+                for i in np.flatnonzero(~known & ~broken).tolist()
             ]
+            keep = known & ~broken
             hours = _station_hours(batch.take(_last_per_station_hour(batch, keep)))
             await hourly.store(session, hours)
             tree = self._tree() if self._tree else await regions.tree(session)

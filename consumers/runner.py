@@ -1,11 +1,14 @@
 """A consumer loop: batches from Kafka into a handler, offsets committed only after it.
 
 At-least-once: the handler's database work commits before the offsets do, and the writes are
-idempotent, so a record delivered twice counts once. A handler failure (database or broker
-down) pauses the loop with exponential backoff and retries the same batch: nothing is
-skipped. Poison records never reach this point as failures: handlers send what they cannot
-decode or validate to the dead-letter topic and go on. ``stop()`` (SIGTERM) lets the batch
-in hand finish and commit, then leaves the group.
+idempotent, so a record delivered twice counts once. The handler the runtime gives is wrapped
+by :class:`consumers.isolation.Isolating`: records that make it raise are dead-lettered and the
+rest handled, so what reaches this loop is an infrastructure failure (database or broker
+down). That pauses the loop with exponential backoff and retries the same batch: nothing is
+skipped. While a database error backs off, the database is probed every second (``probe``),
+and the batch is retried as soon as it answers. ``stop()`` (SIGTERM) lets the batch in hand
+finish and commit, then leaves the group. ``ready`` says whether the loop reached Kafka, holds
+partitions and is not retrying a failed batch.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from typing import TYPE_CHECKING
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
+from consumers.isolation import is_database_error, is_infrastructure
 from service.bus import Handler, Record
+from service.bus.kafka import Probe
 
 if TYPE_CHECKING:
     from service.metrics import Metrics
@@ -28,7 +33,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("haze.consumer")
 
+#: The first wait after a failed batch, doubled on each failure up to MAX_BACKOFF_S [s].
+FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 30.0
+#: While a database error backs off, the database is probed this often [s].
+PROBE_INTERVAL_S = 1.0
 
 
 class ConsumerLoop:
@@ -39,8 +48,11 @@ class ConsumerLoop:
         group: str | None,
         handler: Handler,
         metrics: Metrics,
+        probe: Probe | None = None,
     ) -> None:
+        """``probe()`` answers whether the database answers (cheaply: ``SELECT 1``)."""
         self.settings = settings
+        self.probe = probe
         self.topic = topic
         self.group = group
         self.handler = handler
@@ -49,6 +61,14 @@ class ConsumerLoop:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._consumer: AIOKafkaConsumer | None = None
+        self._failing = False
+        metrics.consumer_up.labels(topic).set_function(lambda: float(self.ready))
+
+    @property
+    def ready(self) -> bool:
+        """Reached Kafka, holds partitions (joined its group), not retrying a failed batch."""
+        consumer = self._consumer
+        return consumer is not None and bool(consumer.assignment()) and not self._failing
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name=f"consume-{self.topic}")
@@ -116,7 +136,8 @@ class ConsumerLoop:
             for r in messages
         ]
         next_offsets = {tp: messages[-1].offset + 1 for tp, messages in batch.items()}
-        delay = 0.5
+        first_offsets = {tp: messages[0].offset for tp, messages in batch.items()}
+        delay = FIRST_BACKOFF_S
         while True:
             started = time.perf_counter()
             try:
@@ -129,18 +150,34 @@ class ConsumerLoop:
                 # the batch again; the writes are idempotent.
                 log.warning("commit of %s failed after a rebalance", self.topic)
                 break
-            except Exception:
+            except Exception as exc:
+                self._failing = True
                 self.metrics.consumer_errors.labels(self.topic).inc()
-                log.exception("batch of %d %s records failed; retry in %.1f s",
-                              len(records), self.topic, delay)  # fmt: skip
+                self._record_lag(consumer, first_offsets)
+                kind = "infrastructure" if is_infrastructure(exc) else "unexpected"
+                log.exception("batch of %d %s records failed (%s); retry within %.1f s",
+                              len(records), self.topic, kind, delay)  # fmt: skip
                 if self._stopping.is_set():
                     return  # not committed: delivered again after the restart
-                await self._sleep(delay)
+                await self._back_off(delay, probing=is_database_error(exc))
                 delay = min(delay * 2, MAX_BACKOFF_S)
+        self._failing = False
         self.handled += len(records)
         self.metrics.batch_size.labels(self.topic).observe(len(records))
         self.metrics.batch_seconds.labels(self.topic).observe(time.perf_counter() - started)
         self._record_lag(consumer, next_offsets)
+
+    async def _back_off(self, delay: float, *, probing: bool) -> None:
+        """Wait ``delay``; after a database error, end the wait once a probe succeeds."""
+        if not probing or self.probe is None:
+            await self._sleep(delay)
+            return
+        deadline = time.monotonic() + delay
+        while not self._stopping.is_set() and (left := deadline - time.monotonic()) > 0:
+            await self._sleep(min(PROBE_INTERVAL_S, left))
+            if await self.probe():
+                log.info("the database answers again: retrying the %s batch", self.topic)
+                return
 
     def _record_lag(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
         for tp, offset in offsets.items():

@@ -4,7 +4,7 @@
 Installed in the image as ``haze-healthcheck``. ``haze-healthcheck [URL]`` exits 0 when URL
 answers 2xx within the timeout, 1 otherwise. Without URL it asks the API's liveness endpoint,
 ``http://127.0.0.1:$HAZE_PORT/healthz``. Compose passes ``/readyz`` for the API and the
-consumers' ``/metrics`` (``HAZE_METRICS_PORT``). Standard library only; proxies are ignored.
+consumers' ``/readyz`` (``HAZE_METRICS_PORT``). Standard library only; proxies are ignored.
 """
 
 from __future__ import annotations

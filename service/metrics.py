@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import (
@@ -64,7 +65,32 @@ class Metrics:
         )
         self.consumer_errors = Counter(
             "haze_consumer_errors",
-            "Batches that failed and were retried.",
+            "Batches that failed on an infrastructure error (database, broker) and were retried.",
+            ["topic"],
+            registry=self.registry,
+        )
+        self.poison_records = Counter(
+            "haze_consumer_poison_records",
+            "Records dead-lettered because handling them raised (isolated by splitting).",
+            ["topic"],
+            registry=self.registry,
+        )
+        self.batch_splits = Counter(
+            "haze_consumer_batch_splits",
+            "Batches split in two to isolate the records a handler raised on.",
+            ["topic"],
+            registry=self.registry,
+        )
+        self.topic_dead_letters = Counter(
+            "haze_consumer_dead_letters",
+            "Records dead-lettered, by the topic they came from.",
+            ["topic"],
+            registry=self.registry,
+        )
+        self.consumer_up = Gauge(
+            "haze_consumer_up",
+            "1 when the topic's consumer reached Kafka, holds partitions and is not retrying"
+            " a failed batch.",
             ["topic"],
             registry=self.registry,
         )
@@ -78,6 +104,19 @@ class Metrics:
             "Outbox rows whose publish failed (kept and retried).",
             registry=self.registry,
         )
+
+    def follow(
+        self,
+        *,
+        revision: Callable[[], float],
+        enterprises: Callable[[], float],
+        dead_letters: Callable[[], float],
+    ) -> None:
+        """Read the board's revision and size and the dead letters from the process whenever
+        the metrics are collected, in the API and in ``haze consume`` alike."""
+        self.board_revision.set_function(revision)
+        self.board_enterprises.set_function(enterprises)
+        self.dead_letters.set_function(dead_letters)
 
 
 def render(metrics: Metrics) -> tuple[bytes, str]:

@@ -21,6 +21,7 @@ import uuid
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from emission_list.catalog import Catalog, default_catalog
@@ -48,6 +49,8 @@ ACTIONS_CHUNK = 5_000
 BY_TIME = "(by time)"
 #: The consumers a process can run (``haze consume``); ``haze serve`` runs both by default.
 CONSUMERS = ("readings", "forecasts")
+#: A readiness or resume probe of the database gives up after this [s].
+PROBE_TIMEOUT_S = 2.0
 
 
 @dataclass
@@ -84,7 +87,15 @@ class Runtime:
         self.auth = Authenticator(self.engine, admin, settings.token_cache_s)
         self.catalog: Catalog = default_catalog()
         self.rules = RuleBook(national_rules())
+        self.future_tolerance = dt.timedelta(seconds=settings.readings_future_tolerance_s)
         self.metrics = Metrics()
+        self.metrics.follow(
+            revision=lambda: 0 if self.current is None else self.current.board.revision,
+            enterprises=lambda: (
+                0 if self.current is None else len(self.current.board.evaluator.compiled)
+            ),
+            dead_letters=lambda: self.dead_lettered,
+        )
         self.bus: EventBus = (
             KafkaBus(
                 settings,
@@ -95,6 +106,7 @@ class Runtime:
                     settings.kafka_topic_alerts: None,  # every process follows every alert
                 },
                 consumer_loop,
+                probe=self.database_answers,
             )
             if settings.kafka_bootstrap
             else InProcessBus()
@@ -122,6 +134,23 @@ class Runtime:
         self._ticker = asyncio.create_task(self._tick(), name="haze-alert-ticker")
         self.relay.kick()  # what a crash or an outage left in the outbox
 
+    async def database_answers(self) -> bool:
+        """``SELECT 1`` answered within :data:`PROBE_TIMEOUT_S`."""
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_S), self.engine.connect() as connection:
+                await connection.execute(sql("SELECT 1"))
+        except Exception:  # any failure means no
+            return False
+        return True
+
+    async def readiness(self) -> dict[str, bool]:
+        """What ``/readyz`` checks: the board built, the database answering and, on Kafka,
+        every consumer loop of this process ready (reached Kafka, joined, not retrying)."""
+        checks = {"board": self.current is not None, "database": await self.database_answers()}
+        if isinstance(self.bus, KafkaBus):
+            checks["kafka"] = bool(self.bus.loops) and all(loop.ready for loop in self.bus.loops)
+        return checks
+
     async def stop(self) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
@@ -142,8 +171,6 @@ class Runtime:
             board.apply_alerts(states, utcnow())
             warnings = WarningService(self.rules, tree)
             self.current = Board(board, tree, warnings)
-        self.metrics.board_revision.set(revision.number)
-        self.metrics.board_enterprises.set(len(board.evaluator.compiled))
         log.info("board built: revision %s, %s enterprises", revision.number, len(revision))
 
     @contextlib.asynccontextmanager
@@ -244,23 +271,29 @@ class Runtime:
     async def dead_letter(self, items: Sequence[tuple[Record, str]]) -> None:
         """Dead letters go to ``haze.dlq`` (Kafka) or the audit log (embedded bus), with the
         reason and the original bytes."""
-        self.dead_lettered += len(items)
-        self.metrics.dead_letters.set(self.dead_lettered)
         if isinstance(self.bus, KafkaBus):
             await self.bus.publish(
                 self.settings.kafka_topic_dlq,
                 [(record.key, record.value) for record, _ in items],
                 [dead_letter_headers(record, reason) for record, reason in items],
             )
-            log.warning("%d records dead-lettered: %s", len(items), items[0][1])
+            self._count_dead_letters(items)
             return
         async with self.session_maker() as session:
             for record, reason in items:
                 details = {
                     "reason": reason,
                     "key": None if record.key is None else base64.b64encode(record.key).decode(),
-                    "value": base64.b64encode(record.value).decode(),
+                    "value": None
+                    if record.value is None
+                    else base64.b64encode(record.value).decode(),
                 }
                 await audit.record(session, audit.SYSTEM, "dlq", record.topic, details)
             await session.commit()
+        self._count_dead_letters(items)
+
+    def _count_dead_letters(self, items: Sequence[tuple[Record, str]]) -> None:
+        self.dead_lettered += len(items)
+        for record, _ in items:
+            self.metrics.topic_dead_letters.labels(record.topic).inc()
         log.warning("%d records dead-lettered: %s", len(items), items[0][1])

@@ -27,7 +27,7 @@ class Record:
 
     topic: str
     key: bytes | None
-    value: bytes
+    value: bytes | None  # None: a tombstone (anyone can produce one)
     partition: int = 0
     offset: int = -1
     timestamp_ms: int = 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
@@ -28,13 +28,22 @@ RETRY_AFTER_S = 5
 
 
 class ConsumerLoopLike(Protocol):
+    @property
+    def ready(self) -> bool:
+        """Reached Kafka, holds partitions and is not retrying a failed batch."""
+        ...
+
     def start(self) -> None: ...
 
     async def stop(self) -> None: ...
 
 
-#: ``(settings, topic, group, handler, metrics)`` -> a consumer loop feeding ``handler``.
-LoopFactory = Callable[[Settings, str, "str | None", Handler, Metrics], ConsumerLoopLike]
+#: Does the database answer? (lets a loop resume as soon as it does after an outage)
+Probe = Callable[[], Awaitable[bool]]
+#: ``(settings, topic, group, handler, metrics, probe)`` -> a consumer loop feeding ``handler``.
+LoopFactory = Callable[
+    [Settings, str, "str | None", Handler, Metrics, "Probe | None"], ConsumerLoopLike
+]
 
 
 def producer_options(settings: Settings) -> dict[str, object]:
@@ -63,7 +72,10 @@ class KafkaBus:
         metrics: Metrics,
         groups: dict[str, str | None] | None = None,
         consumer_loop: LoopFactory | None = None,
+        probe: Probe | None = None,
     ) -> None:
+        """``probe`` (does the database answer?) lets a loop resume as soon as it does."""
+        self.probe = probe
         self.settings = settings
         self.metrics = metrics
         self.groups = groups or {}
@@ -92,7 +104,7 @@ class KafkaBus:
             return
         for topic, handler in self._handlers.items():
             group = self.groups.get(topic, f"haze-{topic}")
-            loop = make_loop(self.settings, topic, group, handler, self.metrics)
+            loop = make_loop(self.settings, topic, group, handler, self.metrics, self.probe)
             loop.start()
             self.loops.append(loop)
 
@@ -119,9 +131,10 @@ class KafkaBus:
     async def publish(
         self,
         topic: str,
-        items: Sequence[tuple[bytes | None, bytes]],
+        items: Sequence[tuple[bytes | None, bytes | None]],
         headers: Sequence[Sequence[tuple[str, bytes]]] | None = None,
     ) -> None:
+        """A value None is a tombstone (a dead-lettered tombstone goes on as one)."""
         if not items:
             return
         producer = await self._ensure_producer()
@@ -139,7 +152,7 @@ class KafkaBus:
 async def _send_all(
     producer: AIOKafkaProducer,
     topic: str,
-    items: Sequence[tuple[bytes | None, bytes]],
+    items: Sequence[tuple[bytes | None, bytes | None]],
     headers: Sequence[Sequence[tuple[str, bytes]]] | None,
 ) -> None:
     """Queue every record (batched by the producer), then wait for every acknowledgement."""

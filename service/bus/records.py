@@ -2,7 +2,7 @@
 
 - ``haze.readings``: :func:`encode_reading`, and fast batch decoding into columns
   (:func:`decode_readings`);
-- ``haze.forecasts``: :func:`encode_forecast`, :func:`decode_forecast` (the JSON of
+- ``haze.forecasts``: :func:`encode_forecast`, :func:`decode_forecast_body` (the JSON of
   :class:`~service.api.schemas.alerts.ForecastIn`, keyed by region);
 - ``haze.alerts`` and ``haze.actions``: :func:`alert_records`, :func:`action_records` (JSON,
   UTF-8, keyed by region and by enterprise id);
@@ -13,8 +13,8 @@ Readings:
 A reading travels as one record keyed by its station id; its value is compact JSON with the
 hour in UTC: ``{"s": station_id, "t": "2026-12-05T06:00:00Z", "v": [pm25, pm10, so2, no2,
 o3, co], "f": [flags]}`` (null = missing). Decoding a batch yields numpy columns for the
-vectorised AQI kernel, and the records that could not be decoded with the reason, for the
-dead-letter topic.
+vectorised AQI kernel, and the records that could not be decoded with the reason (a
+tombstone, a null value, among them), for the dead-letter topic.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ import msgspec
 import numpy as np
 
 from emission_list.levels import LIST_POLLUTANTS
-from emission_list.warnings import Forecast
 from service.api.schemas.alerts import ForecastIn
 from service.api.schemas.readings import POLLUTANT_FIELDS, CheckedReading
 from service.bus import Record
@@ -42,7 +41,8 @@ _UTC_HOUR = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"
 
 def encode_reading(reading: CheckedReading) -> tuple[bytes, bytes]:
     """The ``(key, value)`` of a checked reading."""
-    stamp = reading.observed_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = reading.observed_at.astimezone(dt.UTC)
+    stamp = f"{at.year:04d}-{at:%m-%dT%H:%M:%S}Z"  # %Y is not zero-padded on glibc
     values = [reading.values.get(p) for p in POLLUTANT_FIELDS]
     body = {"s": reading.station_id, "t": stamp, "v": values, "f": reading.flags}
     return reading.station_id.encode(), json.dumps(body, separators=(",", ":")).encode()
@@ -105,6 +105,9 @@ def decode_readings(records: Sequence[Record]) -> tuple[ReadingBatch, list[tuple
     kept: list[Record] = []
     bad: list[tuple[Record, str]] = []
     for record in records:
+        if record.value is None:
+            bad.append((record, "tombstone: a record without a value"))
+            continue
         try:
             decoded.append(_decoder.decode(record.value))
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
@@ -140,8 +143,10 @@ def encode_forecast(forecast: ForecastIn) -> tuple[bytes, bytes]:
     return forecast.region.encode(), forecast.model_dump_json().encode()
 
 
-def decode_forecast(record: Record) -> Forecast:
-    return ForecastIn.model_validate_json(record.value).to_domain()
+def decode_forecast_body(value: bytes) -> ForecastIn:
+    """The forecast a record carries, as posted (checked by its consumer before it is decided);
+    raises :class:`pydantic.ValidationError`."""
+    return ForecastIn.model_validate_json(value)
 
 
 def alert_records(outcome: Outcome) -> list[tuple[bytes, bytes]]:

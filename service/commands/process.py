@@ -12,21 +12,32 @@ from collections.abc import Collection
 from fastapi import FastAPI
 
 from consumers.forecasts import ForecastsHandler
+from consumers.isolation import Isolating
 from consumers.readings import ReadingsHandler
 from consumers.runner import ConsumerLoop
 from service.api.app import create_api
+from service.bus import Handler
 from service.runtime import Runtime
 from service.settings import Settings
 
 
 def build_runtime(settings: Settings, *, consumers: bool | Collection[str] = True) -> Runtime:
-    """A runtime with the handlers of ``consumers`` (True: all) on its bus."""
+    """A runtime with the handlers of ``consumers`` (True: all) on its bus, each wrapped so
+    that a record it raises on is dead-lettered, not retried (:class:`Isolating`)."""
     runtime = Runtime(settings, consumers=consumers, consumer_loop=ConsumerLoop)
+
+    def subscribe(topic: str, handler: Handler) -> None:
+        isolated = Isolating(handler, runtime.dead_letter, runtime.metrics, topic)
+        runtime.bus.subscribe(topic, isolated)
+
     if "readings" in runtime.consumers:
         readings = ReadingsHandler(
-            runtime.session_maker, runtime.dead_letter, lambda: runtime.state.tree
+            runtime.session_maker,
+            runtime.dead_letter,
+            lambda: runtime.state.tree,
+            future_tolerance=runtime.future_tolerance,
         )
-        runtime.bus.subscribe(settings.kafka_topic_readings, readings)
+        subscribe(settings.kafka_topic_readings, readings)
     if "forecasts" in runtime.consumers:
         forecasts = ForecastsHandler(
             runtime.board_change,
@@ -35,8 +46,9 @@ def build_runtime(settings: Settings, *, consumers: bool | Collection[str] = Tru
             runtime.dead_letter,
             announce=runtime.announce,
             remember=runtime.outcomes.remember,
+            future_tolerance=runtime.future_tolerance,
         )
-        runtime.bus.subscribe(settings.kafka_topic_forecasts, forecasts)
+        subscribe(settings.kafka_topic_forecasts, forecasts)
     return runtime
 
 

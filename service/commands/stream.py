@@ -1,4 +1,10 @@
-"""``haze topics create`` and ``haze consume``: the Kafka side run from the command line."""
+"""``haze topics create`` and ``haze consume``: the Kafka side run from the command line.
+
+``haze consume`` serves, on ``HAZE_METRICS_PORT``, ``/metrics`` (Prometheus), ``/healthz``
+(the process is up) and ``/readyz``: 200 only once every consumer loop of the process reached
+Kafka and joined its group (holds partitions), is not retrying a failed batch, and the
+database answers ``SELECT 1``; 503 with the checks otherwise (compose's health check).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,16 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
+from typing import TYPE_CHECKING
 
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+
+    from service.runtime import Runtime
 
 log = logging.getLogger("haze.consume")
 
@@ -65,9 +78,51 @@ def topics_create(settings: Settings) -> int:
     return 0 if all(w in ("created", "exists") for w in outcome.values()) else 1
 
 
-async def _consume(settings: Settings, consumers: Collection[str]) -> None:
-    from prometheus_client import start_http_server
+def operations_app(runtime: Runtime) -> Starlette:
+    """``/metrics``, ``/healthz`` and ``/readyz`` of a consumer process."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
 
+    from service.metrics import render
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> JSONResponse:
+        checks = await runtime.readiness()
+        ready = all(checks.values())
+        body = {"status": "ready" if ready else "not ready", "checks": checks}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    async def metrics(_: Request) -> Response:
+        content, media_type = render(runtime.metrics)
+        return Response(content, media_type=media_type)
+
+    return Starlette(
+        routes=[Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics)]
+    )
+
+
+async def _serve_operations(runtime: Runtime, port: int) -> Callable[[], Awaitable[None]]:
+    """Serve :func:`operations_app` on ``port`` in this loop; returns its stop."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        operations_app(runtime), host="0.0.0.0", port=port, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve(), name="haze-consume-operations")
+
+    async def stop() -> None:
+        server.should_exit = True
+        await task
+
+    return stop
+
+
+async def _consume(settings: Settings, consumers: Collection[str]) -> None:
     from service.commands.process import build_runtime
     from service.storage.engine import create_engine
     from service.storage.migrate import migrate
@@ -78,8 +133,9 @@ async def _consume(settings: Settings, consumers: Collection[str]) -> None:
     finally:
         await engine.dispose()
     runtime = build_runtime(settings, consumers=consumers)
+    stop_operations = None
     if settings.metrics_port:
-        start_http_server(settings.metrics_port, registry=runtime.metrics.registry)
+        stop_operations = await _serve_operations(runtime, settings.metrics_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -90,6 +146,8 @@ async def _consume(settings: Settings, consumers: Collection[str]) -> None:
         await stop.wait()
     log.info("stopping: finishing the batch in hand")
     await runtime.stop()
+    if stop_operations is not None:
+        await stop_operations()
 
 
 def consume(settings: Settings, which: str) -> int:

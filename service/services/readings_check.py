@@ -3,31 +3,31 @@
 Rejected (the impossible): wrong types or unknown fields, an unknown station or one the caller
 may not post for, a negative or non-finite value, a value above the instrument ceiling, PM2.5
 far above PM10 (more than twice PM10 plus 20 µg/m³), a stamp more than the tolerance in the
-future or not on the hour, and an earlier copy of the same station-hour in the same batch.
+future, before 1970 or not on the hour, and an earlier copy of the same station-hour in the same
+batch. The value and time rules are :mod:`service.services.reading_rules`, which the readings
+consumer applies too.
 Kept with a flag (the merely suspicious): PM2.5 above PM10 within that margin.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Collection, Sequence
 
+import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
 from emission_list.i18n import pick
 from service.api.schemas.readings import POLLUTANT_FIELDS, CheckedReading, ReadingIn, RejectedRow
+from service.services.reading_rules import (
+    CEILINGS,
+    EARLIEST_OBSERVED_AT,
+    RuleHits,
+    check_columns,
+    utc_micros,
+)
 
-#: Above these a value cannot come from a working analyser [µg/m³; mg/m³ for CO]. PM10 in a
-#: Baotou dust storm reaches several thousand µg/m³, so its ceiling is high.
-CEILINGS: dict[str, float] = {
-    "pm25": 2000.0,
-    "pm10": 10000.0,
-    "so2": 10000.0,
-    "no2": 4000.0,
-    "o3": 2000.0,
-    "co": 150.0,
-}
+__all__ = ["CEILINGS", "MESSAGES", "check_readings"]
 
 MESSAGES: dict[str, dict[str, str]] = {
     "type": {"zh-CN": "字段格式错误：{detail}", "en": "Invalid field: {detail}"},
@@ -54,6 +54,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "观测时间 {at} 不是整点（小时值以整点结束）",
         "en": "observed_at {at} is not on the hour (hourly values end on the hour)",
     },
+    "observed_at.too_early": {
+        "zh-CN": "观测时间 {at} 早于 {earliest}",
+        "en": "observed_at {at} is before {earliest}",
+    },
     "duplicate_in_batch": {
         "zh-CN": "同一站点同一小时在本批中重复，以第 {later} 行为准",
         "en": "The same station-hour comes again at index {later}; that later row is kept",
@@ -61,6 +65,9 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 _ROW = TypeAdapter(ReadingIn)
+#: Stand-ins for stamps that have no UTC time (they break a time rule).
+_BEFORE = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+_AFTER = dt.datetime(9999, 12, 31, 23, tzinfo=dt.UTC)
 
 
 def _error(where: str, code: str, language: str, **values: object) -> dict[str, str]:
@@ -80,10 +87,12 @@ def check_readings(
     future_tolerance: dt.timedelta = dt.timedelta(minutes=10),
     language: str = "en",
 ) -> tuple[list[CheckedReading], list[RejectedRow]]:
-    """Check a batch; return the good rows (in order) and the rejected ones by index."""
-    good: dict[int, CheckedReading] = {}
+    """Check a batch; return the good rows (in order) and the rejected ones by index.
+
+    Types are checked row by row; the value and time rules of every typed row at once by
+    :func:`service.services.reading_rules.check_columns`, the rules the consumer applies."""
     rejected: dict[int, list[dict[str, str]]] = {}
-    last_index: dict[tuple[str, dt.datetime], int] = {}
+    typed: list[tuple[int, ReadingIn, dt.datetime]] = []
     for index, raw in enumerate(rows):
         try:
             row = _ROW.validate_python(raw)
@@ -93,14 +102,31 @@ def check_readings(
                 for e in exc.errors()
             ]
             continue
-        errors, flags = _check_row(row, stations, allowed_stations, now, future_tolerance, language)
+        try:
+            observed = row.observed_at.astimezone(dt.UTC)
+        except OverflowError:  # year 1 east of UTC, year 9999 west of it: out of range
+            observed = _BEFORE if row.observed_at.year < 5000 else _AFTER
+        typed.append((index, row, observed))
+    values = np.array(
+        [[np.nan if (v := getattr(row, p)) is None else v for p in POLLUTANT_FIELDS]
+         for _, row, _ in typed],
+        dtype=np.float64,
+    ).reshape(len(typed), len(POLLUTANT_FIELDS))  # fmt: skip
+    stamps = np.array([utc_micros(at) for _, _, at in typed], dtype="datetime64[us]")
+    hits = check_columns(stamps, values, now, future_tolerance)
+    good: dict[int, CheckedReading] = {}
+    last_index: dict[tuple[str, dt.datetime], int] = {}
+    for k, (index, row, observed) in enumerate(typed):
+        errors = _station_errors(row, stations, allowed_stations, language)
+        errors += _rule_errors(hits, k, row, observed, future_tolerance, language)
         if errors:
             rejected[index] = errors
             continue
-        observed = row.observed_at.astimezone(dt.UTC)
-        values = {p: getattr(row, p) for p in POLLUTANT_FIELDS}
         good[index] = CheckedReading(
-            station_id=row.station_id, observed_at=observed, values=values, flags=flags
+            station_id=row.station_id,
+            observed_at=observed,
+            values={p: getattr(row, p) for p in POLLUTANT_FIELDS},
+            flags=["pm25_above_pm10"] if hits.pm25_above_pm10[k] else [],
         )
         key = (row.station_id, observed)
         if key in last_index:
@@ -114,48 +140,53 @@ def check_readings(
     )
 
 
-def _check_row(
+def _station_errors(
+    row: ReadingIn, stations: Collection[str], allowed: Collection[str] | None, language: str
+) -> list[dict[str, str]]:
+    if row.station_id not in stations:
+        return [_error("station_id", "station.unknown", language, station=row.station_id)]
+    if allowed is not None and row.station_id not in allowed:
+        return [_error("station_id", "station.forbidden", language, station=row.station_id)]
+    return []
+
+
+def _rule_errors(
+    hits: RuleHits,
+    k: int,
     row: ReadingIn,
-    stations: Collection[str],
-    allowed: Collection[str] | None,
-    now: dt.datetime,
+    at: dt.datetime,
     tolerance: dt.timedelta,
     language: str,
-) -> tuple[list[dict[str, str]], list[str]]:
+) -> list[dict[str, str]]:
+    """The messages of the rules row ``k`` breaks, in the order of the fields."""
     errors: list[dict[str, str]] = []
-    flags: list[str] = []
-    if row.station_id not in stations:
-        errors.append(_error("station_id", "station.unknown", language, station=row.station_id))
-    elif allowed is not None and row.station_id not in allowed:
-        errors.append(_error("station_id", "station.forbidden", language, station=row.station_id))
-    at = row.observed_at.astimezone(dt.UTC)  # "on the hour" in UTC: +05:30 stamps exist
-    if at > now + tolerance:
+    shown = row.observed_at.isoformat()
+    if hits.future[k]:
         minutes = int(tolerance.total_seconds() // 60)
         errors.append(
             _error(
                 "observed_at", "observed_at.future", language, at=at.isoformat(), minutes=minutes
             )
         )
-    if (at.minute, at.second, at.microsecond) != (0, 0, 0):
+    if hits.too_early[k]:
+        earliest = EARLIEST_OBSERVED_AT.isoformat()
+        errors.append(
+            _error("observed_at", "observed_at.too_early", language, at=shown, earliest=earliest)
+        )
+    if hits.not_on_hour[k]:
         errors.append(_error("observed_at", "observed_at.not_on_hour", language, at=at.isoformat()))
-    for field in POLLUTANT_FIELDS:
-        value = getattr(row, field)
-        if value is None:
-            continue
-        if not math.isfinite(value):
+    for j, field in enumerate(POLLUTANT_FIELDS):
+        if hits.not_finite[k, j]:
             errors.append(_error(field, "value.not_finite", language, field=field))
-        elif value < 0:
+        elif hits.negative[k, j]:
             errors.append(_error(field, "value.negative", language, field=field))
-        elif value > CEILINGS[field]:
+        elif hits.impossible[k, j]:
+            value, ceiling = getattr(row, field), CEILINGS[field]
             errors.append(
                 _error(
-                    field, "value.impossible", language, field=field, value=value,
-                    ceiling=CEILINGS[field],
+                    field, "value.impossible", language, field=field, value=value, ceiling=ceiling
                 )
-            )  # fmt: skip
-    if row.pm25 is not None and row.pm10 is not None and row.pm25 > row.pm10 >= 0:
-        if row.pm25 > 2 * row.pm10 + 20:
-            errors.append(_error("pm25", "pm25.above_pm10", language, pm25=row.pm25, pm10=row.pm10))
-        else:
-            flags.append("pm25_above_pm10")
-    return errors, flags
+            )
+    if hits.pm25_impossible[k]:
+        errors.append(_error("pm25", "pm25.above_pm10", language, pm25=row.pm25, pm10=row.pm10))
+    return errors

@@ -55,3 +55,22 @@ def test_a_time_that_matches_the_pattern_but_is_no_date_is_set_aside_alone():
     assert [r.offset for r in batch.records] == [0, 3]
     assert batch.column("pm25").tolist() == [1.0, 2.0]
     assert batch.observed_at.tolist() == [dt.datetime(2026, 12, 5, 1), dt.datetime(2026, 12, 5, 2)]
+
+
+def test_a_tombstone_is_set_aside_with_a_reason():
+    good = encode_reading(reading(pm25=1.0))[1]
+    records = [
+        Record("haze.readings", b"1502A01", None, offset=0),
+        Record("haze.readings", None, good),
+    ]
+    batch, bad = decode_readings(records)
+    assert [(r.offset, reason) for r, reason in bad] == [(0, "tombstone: a record without a value")]
+    assert len(batch) == 1
+
+
+def test_a_year_before_1000_is_written_with_four_digits():
+    old = reading(pm25=1.0).model_copy(
+        update={"observed_at": dt.datetime(999, 1, 1, tzinfo=dt.UTC)}
+    )
+    body = json.loads(encode_reading(old)[1])
+    assert body["t"] == "0999-01-01T00:00:00Z"

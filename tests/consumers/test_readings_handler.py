@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -15,6 +16,11 @@ from service.bus.records import encode_reading
 from service.storage.engine import make_session_maker
 from service.storage.models import AqiResult, Reading
 from service.storage.repositories import regions, stations
+
+
+def after_episode() -> dt.datetime:
+    """A clock after the sample episode (its readings are in December 2026)."""
+    return dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
 
 
 def records_of(rows) -> list[Record]:
@@ -41,7 +47,7 @@ async def test_a_day_of_sample_readings_is_stored_once_with_its_hourly_aqi(engin
     async def dead_letter(items):
         dead.extend(items)
 
-    handler = ReadingsHandler(maker, dead_letter)
+    handler = ReadingsHandler(maker, dead_letter, clock=after_episode)
     rows = [
         r for r in kundulun_episode().readings.rows() if r["observed_at"].startswith("2026-12-06")
     ]
@@ -66,3 +72,50 @@ async def test_a_day_of_sample_readings_is_stored_once_with_its_hourly_aqi(engin
             select(func.max(AqiResult.aqi)).where(AqiResult.period == "1h")
         )
     assert worst > 200  # 6 December is a heavily polluted day in the sample episode
+
+
+async def test_records_breaking_the_api_rules_are_dead_lettered_not_stored(engine: AsyncEngine):
+    """Produced straight to the topic, past the API: every API rule holds in the consumer."""
+    maker = make_session_maker(engine)
+    async with maker() as session:
+        await regions.put_many(session, kundulun_regions())
+        await stations.put_many(session, kundulun_stations())
+        await session.commit()
+    dead: list = []
+
+    async def dead_letter(items):
+        dead.extend(items)
+
+    def raw(t: str, pm25: float, pm10: float = 100.0) -> bytes:
+        return json.dumps({"s": "1502A01", "t": t, "v": [pm25, pm10, 1, 1, 1, 1]}).encode()
+
+    now = dt.datetime(2026, 12, 5, 12, tzinfo=dt.UTC)
+    values = {
+        "negative": raw("2026-12-05T01:00:00Z", -50),
+        "half past": raw("2026-12-05T00:30:00Z", 50),
+        "year 9999": raw("9999-12-05T02:00:00Z", 50),
+        "1e300": raw("2026-12-05T03:00:00Z", 1e300, 1e300),
+        "pm25 far above pm10": raw("2026-12-05T04:00:00Z", 300, 100),
+        "year 0999": raw("0999-12-05T05:00:00Z", 50),
+        "good": raw("2026-12-05T06:00:00Z", 50),
+    }
+    records = [
+        Record("haze.readings", b"1502A01", v, offset=i) for i, v in enumerate(values.values())
+    ]
+    records.insert(0, Record("haze.readings", b"1502A01", None, offset=99))  # a tombstone
+    handler = ReadingsHandler(maker, dead_letter, clock=lambda: now)
+    result = await handler.handle(records)
+    assert result.stored == 1 and result.dead_lettered == len(values)
+    reasons = {record.offset: reason for record, reason in dead}
+    assert reasons == {
+        99: "tombstone: a record without a value",
+        0: "invalid reading: value.negative(pm25)",
+        1: "invalid reading: observed_at.not_on_hour",
+        2: "invalid reading: observed_at.future",
+        3: "invalid reading: value.impossible(pm25), value.impossible(pm10)",
+        4: "invalid reading: pm25.above_pm10",
+        5: "invalid reading: observed_at.too_early",
+    }
+    async with maker() as session:
+        stored = (await session.execute(select(Reading.observed_at))).scalars().all()
+    assert [at.replace(tzinfo=None) for at in stored] == [dt.datetime(2026, 12, 5, 6)]

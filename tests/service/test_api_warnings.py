@@ -453,3 +453,37 @@ async def test_only_an_operator_may_issue_a_warning_by_hand(api: Api) -> None:
             assert answer.json()["error"]["code"] == "auth.forbidden"
     assert await _get(api, "/api/v1/alerts") == []
     assert (await _actions(api)).json()["level"] == "none"
+
+
+async def test_a_forecast_that_cannot_be_decided_is_refused_with_a_code_per_problem(
+    api: Api,
+) -> None:
+    good = _forecast(ORANGE)
+    days = good["daily"]
+    gap = good | {"daily": [days[0], days[2]]}
+    yesterday = dt.date.fromisoformat(days[0]["date"]) - dt.timedelta(days=1)
+    early = good | {"daily": [{"date": yesterday.isoformat(), "aqi": 100}, *days]}
+    long = _forecast([100] * 16)
+    year_one = {
+        "region": "150203",
+        "issued_at": "0001-01-01T00:00:00+08:00",
+        "daily": [{"date": "0001-01-01", "aqi": 100}],
+    }
+    late = _forecast(ORANGE, issued=_now() + dt.timedelta(days=1))
+    expected = {
+        "forecast.days_not_consecutive": gap,
+        "forecast.starts_before_issue": early,
+        "forecast.too_many_days": long,
+        "forecast.issued_at.too_early": year_one,
+        "forecast.future": late,
+    }
+    for code, body in expected.items():
+        answer = await _post_forecast(api, body)
+        assert answer.status_code == 422, (code, answer.text)
+        error = answer.json()["error"]
+        assert error["code"] == code and error["details"][0]["code"] == code
+        assert error["messages"]["zh-CN"] and error["messages"]["en"]
+    async with api.runtime.session_maker() as session:
+        assert await session.scalar(select(func.count()).select_from(Forecast)) == 0
+    assert api.runtime.dead_lettered == 0  # refused before the bus: nothing queued
+    assert (await _post_forecast(api, good)).status_code == 200

@@ -1,6 +1,6 @@
 import datetime as dt
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.services.readings_check import check_readings
@@ -83,3 +83,70 @@ def test_every_row_is_either_accepted_or_rejected(values):
     good, rejected = check_readings(rows, STATIONS, NOW)
     assert len(good) + len(rejected) == len(rows)
     assert all(g.values["pm25"] is None or 0 <= g.values["pm25"] <= 2000 for g in good)
+
+
+_STAMPS = st.datetimes(
+    min_value=dt.datetime(1, 1, 2),
+    max_value=dt.datetime(9999, 12, 30),
+    timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=8))]),
+).map(lambda at: at.replace(microsecond=0))
+_HOURS = st.builds(
+    lambda d, h: dt.datetime(d.year, d.month, d.day, h, tzinfo=dt.UTC),
+    st.dates(dt.date(1960, 1, 1), dt.date(2027, 1, 1)),
+    st.integers(0, 23),
+)
+_VALUES = st.one_of(
+    st.none(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([-50.0, 0.0, 1e300, 150.0, 2000.0, 2000.5]),
+)
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    at=st.one_of(_STAMPS, _HOURS),
+    pm25=_VALUES,
+    pm10=_VALUES,
+    co=_VALUES,
+)
+def test_the_api_accepts_a_reading_exactly_when_the_consumer_would_store_it(at, pm25, pm10, co):
+    """A 202 for a row means the consumer stores it; a row the API refuses for its values or
+    time is refused by the consumer when produced straight to the topic."""
+    from service.api.schemas.readings import CheckedReading
+    from service.bus import Record
+    from service.bus.records import decode_readings, encode_reading
+    from service.services.reading_rules import check_columns
+
+    tolerance = dt.timedelta(minutes=10)
+    raw = {"station_id": "1502A01", "observed_at": at.isoformat(), "pm25": pm25, "pm10": pm10}
+    raw["co"] = co
+    good, _ = check_readings([raw], STATIONS, NOW, future_tolerance=tolerance)
+    try:
+        utc = at.astimezone(dt.UTC)
+    except OverflowError:
+        assert good == []  # no UTC time: the API refuses, nothing can travel
+        return
+    values = {"pm25": pm25, "pm10": pm10, "co": co}
+    produced = CheckedReading(station_id="1502A01", observed_at=utc, values=values, flags=[])
+    key, value = encode_reading(produced)
+    batch, undecodable = decode_readings([Record("haze.readings", key, value)])
+    consumer_ok = (
+        not undecodable
+        and not check_columns(batch.observed_at, batch.values, NOW, tolerance).bad().any()
+    )
+    assert consumer_ok == bool(good), (raw, good)
+
+
+def test_a_year_before_1000_or_without_a_utc_time_is_refused_with_a_code():
+    rows = [
+        row(observed_at="0999-12-05T14:00:00Z"),
+        row(observed_at="0001-01-01T00:00:00+08:00"),
+        row(observed_at="9999-12-31T23:00:00-08:00"),
+    ]
+    good, rejected = check_readings(rows, STATIONS, NOW)
+    assert good == []
+    assert codes(rejected) == {
+        0: ["observed_at.too_early"],
+        1: ["observed_at.too_early"],
+        2: ["observed_at.future"],
+    }

@@ -24,7 +24,7 @@ async def make_bus(maker, dead):
     async def dead_letter(items):
         dead.extend(items)
 
-    bus.subscribe(READINGS_TOPIC, ReadingsHandler(maker, dead_letter))
+    bus.subscribe(READINGS_TOPIC, ReadingsHandler(maker, dead_letter, clock=lambda: NOW))
     await bus.start()
     return bus
 

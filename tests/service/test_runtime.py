@@ -109,3 +109,40 @@ async def test_refresh_brings_the_board_to_the_stored_alerts_in_force(runtime: R
     changed = await runtime.refresh()
     assert ENTERPRISE in changed and "150203" in states
     assert runtime.state.board.answer(ENTERPRISE).actions.level is Level.YELLOW
+
+
+async def test_forecasts_that_would_raise_in_the_handler_are_dead_lettered_and_later_decided(
+    runtime: Runtime,
+) -> None:
+    """Produced past the API's checks: a gap, a first day before the issue date, year 1, a
+    tombstone. None raises; each is dead-lettered and the forecast after them is decided."""
+    issued = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    today = issued.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+
+    def body(days: list[dt.date], at: str | None = None) -> bytes:
+        daily = [{"date": d.isoformat(), "aqi": 150} for d in days]
+        return json.dumps(
+            {"region": "150203", "issued_at": at or issued.isoformat(), "daily": daily}
+        ).encode()
+
+    day = dt.timedelta(days=1)
+    poison = [
+        body([today, today + 2 * day]),
+        body([today - day, today]),
+        body([dt.date(1, 1, 1)], "0001-01-01T00:00:00+08:00"),
+        None,
+    ]
+    good = body([today, today + day])
+    topic = runtime.settings.kafka_topic_forecasts
+    await runtime.bus.publish(topic, [(b"150203", p) for p in poison] + [(b"150203", good)])
+    assert runtime.dead_lettered == len(poison)
+    assert runtime.outcomes.get("150203", issued) is not None
+    async with runtime.session_maker() as session:
+        letters = [e for e in await audit.recent(session) if e.action == "dlq"]
+    reasons = sorted(e.details["reason"] for e in letters)
+    assert reasons == [
+        "invalid forecast: forecast.days_not_consecutive",
+        "invalid forecast: forecast.issued_at.too_early",
+        "invalid forecast: forecast.starts_before_issue",
+        "tombstone: a record without a value",
+    ]

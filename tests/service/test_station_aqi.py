@@ -35,7 +35,7 @@ async def store(maker, hours: int, pm25: float, skip: set[int] = frozenset()) ->
     async def dead_letter(items):
         raise AssertionError(items)
 
-    await ReadingsHandler(maker, dead_letter).handle(records)
+    await ReadingsHandler(maker, dead_letter, clock=lambda: END).handle(records)
 
 
 async def test_a_full_day_gives_the_24h_aqi_of_the_domain_core(engine: AsyncEngine) -> None:

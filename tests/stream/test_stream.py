@@ -135,7 +135,7 @@ async def test_a_consumer_killed_mid_stream_loses_and_duplicates_nothing(
     stations = [s.station_id for s in kundulun_stations()]
     hours = -(-10_000 // len(stations))
     items = [
-        reading(station, HOUR - dt.timedelta(hours=h), pm25=float(h % 300))
+        reading(station, HOUR - dt.timedelta(hours=h), pm25=float(h % 250))  # <= 2 * PM10 + 20
         for h in range(1, hours + 1)
         for station in stations
     ][:10_000]

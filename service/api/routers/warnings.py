@@ -26,6 +26,7 @@ from service.api.schemas.alerts import (
 from service.api.time_range import aware, time_range
 from service.bus.records import encode_forecast
 from service.errors import ERROR_RESPONSES, HazeError
+from service.services.forecast_check import forecast_problems
 from service.storage.repositories import alerts, audit, utcnow
 
 router = APIRouter(tags=["warnings"], responses=ERROR_RESPONSES)
@@ -63,13 +64,10 @@ async def post_forecast(
     runs at once; the answer says what was decided, why, and how many enterprises it moved."""
     _check_region(runtime, body.region)
     tolerance = dt.timedelta(seconds=runtime.settings.readings_future_tolerance_s)
-    if body.issued_at > utcnow() + tolerance:
-        raise HazeError(
-            422,
-            "forecast.future",
-            text("发布时间晚于当前时间", "issued_at is in the future"),
-            [{"field": "issued_at"}],
-        )
+    problems = forecast_problems(body, utcnow(), tolerance)
+    if problems:  # the code of the first problem; every problem in the details
+        first = problems[0]
+        raise HazeError(422, first.code, first.message, [p.detail() for p in problems])
     await runtime.bus.publish(runtime.settings.kafka_topic_forecasts, [encode_forecast(body)])
     async with runtime.session_maker() as session:  # who posted it, once the bus has it
         details = {"issued_at": body.issued_at.isoformat()}

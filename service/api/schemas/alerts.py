@@ -43,7 +43,11 @@ class ForecastIn(BaseModel):
 
     region: str = Field(min_length=1, max_length=32)
     issued_at: AwareDatetime
-    daily: list[ForecastDayIn] = Field(min_length=1, max_length=15)
+    daily: list[ForecastDayIn] = Field(
+        min_length=1,
+        max_length=366,  # a parse bound; the checks allow 15 (forecast.too_many_days)
+        description="Consecutive local days from the local issue date (or later), at most 15.",
+    )
 
     def to_domain(self) -> Forecast:
         days = tuple(ForecastDay(d.date, d.aqi, d.driver) for d in self.daily)
