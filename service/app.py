@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from service import errors
 from service.body_limit import BodyLimitMiddleware
+from service.header_guard import HeaderGuardMiddleware
 from service.metrics import API_PREFIX, MetricsMiddleware
 from service.routers import enterprises, health, lists, places, readings, tokens, warnings
 from service.runtime import Runtime
@@ -60,5 +61,10 @@ def create_app(settings: Settings, *, consumers: bool = True) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        HeaderGuardMiddleware,
+        max_header_bytes=settings.max_header_bytes,
+        language=settings.default_language,
+    )
     app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
     return app

@@ -36,6 +36,7 @@ from service.db.models import Outbox
 from service.kafka_bus import KafkaBus
 from service.metrics import Metrics
 from service.outbound import action_records, alert_records, dead_letter_headers
+from service.rate_limit import ANONYMOUS, RateLimits
 from service.repositories import alerts, audit, lists, regions, utcnow
 from service.security import Authenticator
 from service.services.board import ActionBoard
@@ -73,6 +74,14 @@ class Runtime:
         self.session_maker: async_sessionmaker[AsyncSession] = make_session_maker(self.engine)
         admin = settings.admin_token.get_secret_value() if settings.admin_token else None
         self.auth = Authenticator(self.engine, admin, settings.token_cache_s)
+        self.rate_limits = RateLimits(
+            {
+                "operator": settings.rate_limit_operator,
+                "station": settings.rate_limit_station,
+                "enterprise": settings.rate_limit_enterprise,
+                ANONYMOUS: settings.rate_limit_anonymous,
+            }
+        )
         self.catalog: Catalog = default_catalog()
         self.rules = RuleBook(national_rules())
         self.metrics = Metrics()

@@ -23,6 +23,7 @@ def serve(settings: Settings, *, consumers: bool = True, log_level: str = "info"
 
     from service.app import create_app
     from service.bootstrap import prepare
+    from service.http_limits import uvicorn_options
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -43,7 +44,14 @@ def serve(settings: Settings, *, consumers: bool = True, log_level: str = "info"
         flush=True,
     )
     app = create_app(settings, consumers=consumers)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, access_log=False)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level,
+        access_log=False,
+        **uvicorn_options(settings.max_header_bytes),
+    )
     return 0
 
 
