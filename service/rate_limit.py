@@ -7,12 +7,16 @@ is answered 429 ``rate.limited`` with ``Retry-After`` and the ``RateLimit-Limit`
 ``RateLimit-Remaining``, ``RateLimit-Reset`` (seconds) and ``RateLimit-Policy`` headers.
 
 The counts live in this process: with N API processes behind a balancer a token gets up to
-N times its limit.
+N times its limit. The library's memory storage sweeps expired entries on a thread every
+10 ms, walking every key: with a key per enterprise token that would take a good share of a
+core, so :class:`SweptMemoryStorage` sweeps every :data:`SWEEP_S` seconds instead (a moving
+window reads only the entries inside it, so lingering expired ones change no answer).
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 from limits import RateLimitItem, parse
@@ -23,6 +27,27 @@ from emission_list.i18n import text
 from service.errors import HazeError
 
 ANONYMOUS = "anonymous"
+SWEEP_S = 10.0
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """``limits``' in-memory storage, sweeping expired entries every :data:`SWEEP_S` s on a
+    daemon thread (the library's sweep runs every 10 ms)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timer.cancel()  # the library's first 10 ms sweep
+        self.timer = self._sweep_timer()
+
+    def _sweep_timer(self) -> threading.Timer:
+        timer = threading.Timer(SWEEP_S, self._MemoryStorage__expire_events)
+        timer.daemon = True  # never holds up the process's exit
+        return timer
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # the library's private hook
+        if not self.timer.is_alive():
+            self.timer = self._sweep_timer()
+            self.timer.start()
 
 
 def parse_limit(value: str) -> RateLimitItem | None:
@@ -45,7 +70,8 @@ class RateLimits:
 
     def __init__(self, per_role: dict[str, str]) -> None:
         self._items = {role: parse_limit(limit) for role, limit in per_role.items()}
-        self._window = MovingWindowRateLimiter(MemoryStorage())
+        self.storage = SweptMemoryStorage()
+        self._window = MovingWindowRateLimiter(self.storage)
 
     def check(self, role: str, key: str) -> None:
         """Count a request of ``key`` (a token id, or a client address for ``anonymous``);

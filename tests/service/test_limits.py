@@ -16,7 +16,9 @@ from sqlalchemy import select, update
 
 from service.db.engine import create_engine
 from service.db.models import Token
+from service.errors import HazeError
 from service.language import parse_accept_language
+from service.rate_limit import SWEEP_S, RateLimits
 from service.security import hash_secret
 from service.settings import Settings
 
@@ -182,3 +184,18 @@ async def test_the_embedded_database_and_its_folder_are_readable_by_their_owner_
     await engine.dispose()
     assert _mode(old) == 0o700
     assert _mode(old / "haze.db") == 0o600 and _mode(old / "haze.db-wal") == 0o600
+
+
+def test_the_rate_limit_store_sweeps_every_few_seconds_rather_than_every_10_ms() -> None:
+    limits = RateLimits({"enterprise": "5/minute"})
+    for i in range(100):
+        limits.check("enterprise", f"token-{i}")
+    timer = limits.storage.timer
+    try:
+        assert timer.is_alive() and timer.daemon and timer.interval == SWEEP_S
+    finally:
+        timer.cancel()
+    with pytest.raises(HazeError) as refused:
+        for _ in range(6):
+            limits.check("enterprise", "token-0")
+    assert refused.value.status == 429 and refused.value.headers["RateLimit-Limit"] == "5"
