@@ -178,5 +178,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         409: "Conflicts with the current state (a published revision, a stale draft, a cycle).",
         413: "The body is larger than the configured limit (`body.too_large`).",
         422: "The request does not validate (`request.invalid`); every problem in `details`.",
+        429: "Over the token's rate limit (`rate.limited`): see Retry-After and RateLimit-*.",
+        431: "The request's headers are larger than the configured limit (`headers.too_large`).",
     }.items()
 }

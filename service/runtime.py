@@ -32,6 +32,7 @@ from service.bus import EventBus, InProcessBus, Record, outbox
 from service.bus.kafka import KafkaBus, LoopFactory
 from service.bus.records import action_records, alert_records, dead_letter_headers
 from service.metrics import Metrics
+from service.rate_limit import ANONYMOUS, RateLimits
 from service.security import Authenticator
 from service.services.board import ActionBoard
 from service.services.outcomes import RecentOutcomes
@@ -85,6 +86,14 @@ class Runtime:
         self.session_maker: async_sessionmaker[AsyncSession] = make_session_maker(self.engine)
         admin = settings.admin_token.get_secret_value() if settings.admin_token else None
         self.auth = Authenticator(self.engine, admin, settings.token_cache_s)
+        self.rate_limits = RateLimits(
+            {
+                "operator": settings.rate_limit_operator,
+                "station": settings.rate_limit_station,
+                "enterprise": settings.rate_limit_enterprise,
+                ANONYMOUS: settings.rate_limit_anonymous,
+            }
+        )
         self.catalog: Catalog = default_catalog()
         self.rules = RuleBook(national_rules())
         self.future_tolerance = dt.timedelta(seconds=settings.readings_future_tolerance_s)

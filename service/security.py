@@ -115,6 +115,25 @@ async def create_token(
     return await tokens.add(session, token), secret
 
 
+async def revoke_token(session: AsyncSession, token_id: str) -> bool:
+    """Revoke a stored token; False when there is none. The last usable operator token is
+    not revoked (409 ``token.last_operator``): ``HAZE_ADMIN_TOKEN`` does not count, as it
+    lives in a process's environment and no operator can see or renew it through the API."""
+    usable = await tokens.usable_ids(session, "operator", lock=True)
+    if usable == {token_id}:
+        raise HazeError(
+            409,
+            "token.last_operator",
+            text(
+                "这是最后一个有效的操作员令牌，吊销后将无人能够管理；请先创建另一个操作员令牌",
+                "This is the last usable operator token: revoking it would lock every "
+                "operator out; create another operator token first",
+            ),
+            [{"token_id": token_id}],
+        )
+    return await tokens.revoke(session, token_id)
+
+
 class Authenticator:
     """Resolves presented secrets to principals (None when unknown, revoked or expired)."""
 

@@ -63,6 +63,17 @@ class Settings(BaseSettings):
     refresh_interval_s: float = Field(
         30.0, gt=0, description="How often alerts that start or end with time are applied."
     )
+    max_header_bytes: int = Field(
+        16_384, ge=1024, description="Requests whose headers add up to more get 431."
+    )
+    rate_limit_operator: str = Field(
+        "600/minute", description="Requests per operator token ('N/second|minute|hour|day')."
+    )
+    rate_limit_station: str = Field("600/minute", description="Requests per station token.")
+    rate_limit_enterprise: str = Field("120/minute", description="Requests per enterprise token.")
+    rate_limit_anonymous: str = Field(
+        "60/minute", description="Requests without a valid token, per client address."
+    )
 
     @field_validator("admin_token")
     @classmethod
@@ -72,6 +83,16 @@ class Settings(BaseSettings):
                 f"HAZE_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LENGTH} characters"
             )
         return value
+
+    @field_validator(
+        "rate_limit_operator", "rate_limit_station", "rate_limit_enterprise", "rate_limit_anonymous"
+    )
+    @classmethod
+    def _rate_limit_readable(cls, value: str) -> str:
+        from service.rate_limit import parse_limit
+
+        parse_limit(value)  # raises ValueError on anything but "N/unit" ("", "0": no limit)
+        return value.strip()
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

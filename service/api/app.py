@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from service import errors
 from service.api.body_limit import BodyLimitMiddleware
 from service.api.deps import principal_of_request
+from service.api.header_guard import HeaderGuardMiddleware
 from service.api.routers import (
     enterprises,
     health,
@@ -70,5 +71,10 @@ def create_api(runtime: Runtime) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        HeaderGuardMiddleware,
+        max_header_bytes=settings.max_header_bytes,
+        language=settings.default_language,
+    )
     app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
     return app

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from emission_list.i18n import text
 from service.api.language import request_language
 from service.errors import HazeError, forbidden
+from service.rate_limit import ANONYMOUS
 from service.runtime import Runtime
 from service.security import Principal
 
@@ -48,10 +49,12 @@ _bearer = HTTPBearer(
 )
 
 
-async def authenticate(runtime: Runtime, secret: str | None) -> Principal:
-    """The principal of a presented secret; 401 when there is none or it is not valid."""
+async def authenticate(runtime: Runtime, secret: str | None, client: str = "") -> Principal:
+    """The principal of a presented secret, its request counted against its role's rate
+    limit; 401 when there is none or it is not valid (counted against the client address)."""
     challenge = {"WWW-Authenticate": "Bearer"}
     if not secret:
+        runtime.rate_limits.check(ANONYMOUS, client)
         raise HazeError(
             401,
             "auth.missing",
@@ -60,27 +63,40 @@ async def authenticate(runtime: Runtime, secret: str | None) -> Principal:
         )
     principal = await runtime.auth.principal(secret)
     if principal is None:
+        runtime.rate_limits.check(ANONYMOUS, client)
         raise HazeError(
             401,
             "auth.invalid",
             text("令牌无效、已过期或已吊销", "The token is unknown, expired or revoked"),
             headers=challenge,
         )
+    runtime.rate_limits.check(principal.role, principal.token_id)
     return principal
 
 
+def _client(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
 async def get_principal(
+    request: Request,
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    return await authenticate(runtime, credentials.credentials if credentials else None)
+    secret = credentials.credentials if credentials else None
+    principal = await authenticate(runtime, secret, _client(request))
+    request.scope["haze.principal"] = principal  # counted once, even if asked again
+    return principal
 
 
 async def principal_of_request(request: Request) -> Principal:
     """:func:`get_principal` without the dependency machinery, for the polling hot path."""
+    known = request.scope.get("haze.principal")
+    if known is not None:
+        return known
     scheme, _, secret = request.headers.get("authorization", "").partition(" ")
     bearer = secret.strip() if scheme.lower() == "bearer" else None
-    return await authenticate(request.app.state.runtime, bearer)
+    return await authenticate(request.app.state.runtime, bearer, _client(request))
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

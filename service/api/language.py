@@ -2,7 +2,9 @@
 
 Only Simplified Chinese (``zh-CN``) and English (``en``) exist; any ``zh`` tag means
 ``zh-CN``, any ``en`` tag ``en``; the first supported tag of ``Accept-Language`` wins (quality
-values are honoured by order of preference).
+values are honoured by order of preference). Only the first
+:data:`MAX_ACCEPT_LANGUAGE_CHARS` characters and :data:`MAX_ACCEPT_LANGUAGE_ENTRIES` entries
+of ``Accept-Language`` are looked at, so a huge header costs no more than a short one.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 from starlette.requests import Request
 
 LANGUAGES = ("zh-CN", "en")
+MAX_ACCEPT_LANGUAGE_CHARS = 256
+MAX_ACCEPT_LANGUAGE_ENTRIES = 16
 
 
 def _supported(tag: str) -> str | None:
@@ -24,12 +28,14 @@ def _supported(tag: str) -> str | None:
 def parse_accept_language(header: str) -> str | None:
     """The preferred supported language of an ``Accept-Language`` header, or None."""
     ranked = []
-    for position, part in enumerate(header.split(",")):
+    parts = header[:MAX_ACCEPT_LANGUAGE_CHARS].split(",", MAX_ACCEPT_LANGUAGE_ENTRIES)
+    for position, part in enumerate(parts[:MAX_ACCEPT_LANGUAGE_ENTRIES]):
         tag, _, params = part.partition(";")
         quality = 1.0
-        if params.strip().startswith("q="):
+        params = params.strip()
+        if params.startswith("q="):
             try:
-                quality = float(params.strip()[2:])
+                quality = float(params[2:])
             except ValueError:
                 quality = 0.0
         language = _supported(tag)

@@ -21,6 +21,7 @@ def serve(settings: Settings, *, consumers: bool = True, log_level: str = "info"
     """Migrate, seed on first start, print a new operator token once, then serve."""
     import uvicorn
 
+    from service.api.http_limits import uvicorn_options
     from service.bootstrap import prepare
     from service.commands.process import create_app
 
@@ -43,7 +44,14 @@ def serve(settings: Settings, *, consumers: bool = True, log_level: str = "info"
         flush=True,
     )
     app = create_app(settings, consumers=consumers)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, access_log=False)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level,
+        access_log=False,
+        **uvicorn_options(settings.max_header_bytes),
+    )
     return 0
 
 

@@ -2,12 +2,14 @@
 
 SQLite (the embedded default) gets foreign keys, WAL (readers do not block the writer), a
 busy timeout instead of an immediate "database is locked", and ``synchronous=NORMAL``, which
-WAL makes safe against corruption. PostgreSQL gets a bounded pool that checks connections
+WAL makes safe against corruption; its file is readable by its owner only
+(:func:`keep_private`). PostgreSQL gets a bounded pool that checks connections
 before use. Nothing here connects: the first query does.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,20 @@ _SQLITE_PRAGMAS = (
 )
 
 
+def keep_private(database: Path, data_dir: Path) -> None:
+    """Make a SQLite file readable by its owner only (0600, with its WAL files), creating its
+    folder 0700; the data directory itself, when the file is in it, is made 0700 too."""
+    folder = database.parent
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.resolve() == data_dir.resolve():
+        folder.chmod(0o700)
+    if not database.exists():
+        os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        if path.exists():
+            path.chmod(0o600)
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     """An :class:`AsyncEngine` for ``settings.database_url`` (creating a SQLite file's folder).
 
@@ -45,7 +61,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     if in_memory:  # one shared connection, or every session would see its own empty database
         options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)  # type: ignore[arg-type]
+        keep_private(Path(url.database), settings.data_dir)  # type: ignore[arg-type]
     engine = _create_async_engine(url, **options)
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -45,8 +45,16 @@ class Api:
         return secret
 
 
+#: The tests send hundreds of requests a second with few tokens: no rate limits unless a test
+#: sets some (tests/service/test_limits.py does).
+NO_RATE_LIMITS = {
+    f"rate_limit_{role}": "" for role in ("operator", "station", "enterprise", "anonymous")
+}
+
+
 def api_settings(database_url: str, **overrides: object) -> Settings:
-    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, **overrides)
+    options = NO_RATE_LIMITS | overrides
+    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, **options)
 
 
 @asynccontextmanager

@@ -95,7 +95,7 @@ async def test_a_missing_or_unknown_token_is_401_with_a_bearer_challenge(api: Ap
 async def test_the_admin_token_is_an_operator(api: Api) -> None:
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     answer = await api.client.get("/api/v1/list/revisions", headers=headers)
-    assert answer.status_code == 200 and answer.json()[0]["number"] == 1
+    assert answer.status_code == 200 and answer.json()["items"][0]["number"] == 1
 
 
 async def test_a_created_token_is_shown_once_stored_hashed_and_works(api: Api) -> None:
@@ -107,7 +107,7 @@ async def test_a_created_token_is_shown_once_stored_hashed_and_works(api: Api) -
     listed = await api.client.get("/api/v1/tokens", headers=api.as_("operator"))
     digest = hashlib.sha256(secret.encode()).hexdigest()
     assert secret not in listed.text and digest not in listed.text
-    assert created.json()["id"] in {t["id"] for t in listed.json()}
+    assert created.json()["id"] in {t["id"] for t in listed.json()["items"]}
     async with api.runtime.session_maker() as session:
         row = await session.get(Token, created.json()["id"])
         stored = [t.token_hash for t in (await session.scalars(select(Token))).all()]
@@ -130,11 +130,11 @@ async def test_a_revoked_token_stops_at_once_even_while_cached(api: Api) -> None
     again = await api.client.delete(f"/api/v1/tokens/{token_id}", headers=api.as_("operator"))
     assert again.status_code == 204  # revoking twice is harmless
     listed = await api.client.get("/api/v1/tokens", headers=api.as_("operator"))
-    assert token_id not in {t["id"] for t in listed.json()}
+    assert token_id not in {t["id"] for t in listed.json()["items"]}
     everything = await api.client.get(
         "/api/v1/tokens?include_revoked=true", headers=api.as_("operator")
     )
-    assert any(t["id"] == token_id and t["revoked_at"] for t in everything.json())
+    assert any(t["id"] == token_id and t["revoked_at"] for t in everything.json()["items"])
     gone = await api.client.delete("/api/v1/tokens/nope", headers=api.as_("operator"))
     assert gone.status_code == 404 and gone.json()["error"]["code"] == "token.unknown"
 

@@ -534,7 +534,10 @@ async def test_the_openapi_document_lists_the_issues_endpoints_with_security_and
     schema = created["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     assert "token" in document["components"]["schemas"][schema]["properties"]
     listed = operations[("get", "/api/v1/tokens")]["responses"]["200"]
-    item = listed["content"]["application/json"]["schema"]["items"]["$ref"].rsplit("/", 1)[1]
+    page = listed["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    page_properties = document["components"]["schemas"][page]["properties"]
+    assert set(page_properties) == {"items", "next_cursor"}
+    item = page_properties["items"]["items"]["$ref"].rsplit("/", 1)[1]
     properties = document["components"]["schemas"][item]["properties"]
     assert "token" not in properties and "token_hash" not in properties
 

@@ -209,12 +209,12 @@ async def test_listed_tokens_carry_neither_secret_nor_hash(api: Api) -> None:
     created = await _create(api, role="station", station_ids=["1502A02"])
     listed = await api.client.get(TOKENS, headers=api.as_("operator"))
     assert listed.status_code == 200
-    assert all(set(t) == LISTED_FIELDS for t in listed.json())
-    assert {t["role"] for t in listed.json()} == {"operator", "station", "enterprise"}
+    assert all(set(t) == LISTED_FIELDS for t in listed.json()["items"])
+    assert {t["role"] for t in listed.json()["items"]} == {"operator", "station", "enterprise"}
     known = [created["token"], *api.secrets.values()]
     async with api.runtime.session_maker() as session:
         stored = (await session.scalars(select(Token.token_hash))).all()
-    assert len(stored) == len(listed.json()) == 4
+    assert len(stored) == len(listed.json()["items"]) == 4
     assert {_digest(s) for s in known} == set(stored)
     for secret in known:
         assert secret not in listed.text and _digest(secret) not in listed.text
@@ -225,7 +225,7 @@ async def test_an_expiry_with_an_offset_is_kept_as_the_same_instant(api: Api) ->
     created = await _create(api, role="operator", expires_at=expires.isoformat())
     assert dt.datetime.fromisoformat(created["expires_at"]) == expires
     listed = await api.client.get(TOKENS, headers=api.as_("operator"))
-    (mine,) = [t for t in listed.json() if t["id"] == created["id"]]
+    (mine,) = [t for t in listed.json()["items"] if t["id"] == created["id"]]
     assert dt.datetime.fromisoformat(mine["expires_at"]) == expires
     async with api.runtime.session_maker() as session:
         row = await session.get(Token, created["id"])
@@ -342,20 +342,22 @@ async def test_only_an_operator_revokes_and_a_refused_revocation_changes_nothing
 
 async def test_an_operator_revoking_its_own_token_is_locked_out_at_once(api: Api) -> None:
     own = await _token_id(api, api.secrets["operator"])
+    await api.token("operator")  # not the last operator token: that one cannot be revoked
     assert (await api.client.get(TOKENS, headers=api.as_("operator"))).status_code == 200
     answer = await api.client.delete(f"{TOKENS}/{own}", headers=api.as_("operator"))
     assert answer.status_code == 204 and answer.content == b""
     locked = await api.client.get(TOKENS, headers=api.as_("operator"))
     assert locked.status_code == 401 and locked.json()["error"]["code"] == "auth.invalid"
     admin = await api.client.get(TOKENS, headers=_bearer(ADMIN_TOKEN))
-    assert admin.status_code == 200 and own not in {t["id"] for t in admin.json()}
+    assert admin.status_code == 200 and own not in {t["id"] for t in admin.json()["items"]}
 
 
 async def test_the_admin_token_is_an_operator_that_is_never_stored(api: Api) -> None:
     created = await _create(api, _bearer(ADMIN_TOKEN), role="operator", label="automation")
     assert created["created_by"] == "admin"
     listed = await api.client.get(TOKENS, headers=_bearer(ADMIN_TOKEN))
-    assert "admin" not in {t["id"] for t in listed.json()} and ADMIN_TOKEN not in listed.text
+    assert "admin" not in {t["id"] for t in listed.json()["items"]}
+    assert ADMIN_TOKEN not in listed.text
     async with api.runtime.session_maker() as session:
         stored = set((await session.scalars(select(Token.token_hash))).all())
     assert _digest(ADMIN_TOKEN) not in stored

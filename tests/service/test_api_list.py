@@ -269,7 +269,7 @@ async def test_a_station_token_may_not_read_an_entry(api: Api) -> None:
 
 async def test_a_new_draft_copies_the_published_revision(api: Api) -> None:
     token_id, operator = await _operator(api)
-    before = (await api.client.get(REVISIONS, headers=operator)).json()
+    before = (await api.client.get(REVISIONS, headers=operator)).json()["items"]
     assert [(r["number"], r["base"], r["status"], r["entries"]) for r in before] == [
         (1, None, "published", 90)
     ]
@@ -287,7 +287,7 @@ async def test_a_new_draft_copies_the_published_revision(api: Api) -> None:
         "removed": [],
         "changed": {},
     }
-    after = (await api.client.get(REVISIONS, headers=operator)).json()
+    after = (await api.client.get(REVISIONS, headers=operator)).json()["items"]
     assert [(r["number"], r["status"], r["entries"]) for r in after] == [
         (1, "published", 90),
         (2, "draft", 90),
@@ -338,7 +338,7 @@ async def test_adding_and_replacing_entries_in_a_draft(api: Api) -> None:
         REGRADED.enterprise_id: {"grade": {"old": REGRADED.grade, "new": NEW_GRADE}},
         DROPPED.enterprise_id: {"contact": {"old": DROPPED.contact, "new": "new desk"}},
     }
-    revisions = (await api.client.get(REVISIONS, headers=api.as_("operator"))).json()
+    revisions = (await api.client.get(REVISIONS, headers=api.as_("operator"))).json()["items"]
     assert revisions[-1]["number"] == number and revisions[-1]["entries"] == 91
 
 
@@ -465,7 +465,7 @@ async def test_deleting_an_entry_and_deleting_an_absent_one(api: Api) -> None:
     assert DROPPED.enterprise_id in error["messages"]["en"]
     never = await api.client.delete(_entry_url(number, NEW_ID), headers=api.as_("operator"))
     _error(never, 404, "entry.unknown")
-    revisions = (await api.client.get(REVISIONS, headers=api.as_("operator"))).json()
+    revisions = (await api.client.get(REVISIONS, headers=api.as_("operator"))).json()["items"]
     assert revisions[-1]["entries"] == 89
 
 
@@ -648,7 +648,7 @@ async def test_publishing_an_invalid_draft_reports_every_error_and_publishes_not
     for detail in error["details"]:
         assert set(detail) == {"index", "enterprise_id", "field", "code", "message"}
         assert set(detail["message"]) == {"zh-CN", "en"}
-    revisions = (await api.client.get(REVISIONS, headers=operator)).json()
+    revisions = (await api.client.get(REVISIONS, headers=operator)).json()["items"]
     assert [(r["number"], r["status"]) for r in revisions] == [(1, "published"), (number, "draft")]
     assert (await api.client.get(LIST, headers=operator)).json()["revision"] == 1
     async with api.runtime.session_maker() as session:
@@ -774,7 +774,7 @@ async def test_a_stale_draft_cannot_be_published(api: Api) -> None:
     )
     error = _error(stale, 409, "revision.stale")
     assert f"based on revision 1, but revision {first} is now published" in error["message"]
-    revisions = (await api.client.get(REVISIONS, headers=operator)).json()
+    revisions = (await api.client.get(REVISIONS, headers=operator)).json()["items"]
     assert [(r["number"], r["status"]) for r in revisions] == [
         (1, "published"),
         (first, "published"),
@@ -805,7 +805,7 @@ async def test_only_operators_use_revisions_drafts_and_publishing(api: Api) -> N
             _error(answer, 403, "auth.forbidden")
         _error(await api.client.request(method, url, json=body), 401, "auth.missing")
     # Nothing happened: one draft, unchanged, unpublished.
-    revisions = (await api.client.get(REVISIONS, headers=api.as_("operator"))).json()
+    revisions = (await api.client.get(REVISIONS, headers=api.as_("operator"))).json()["items"]
     assert [(r["number"], r["status"], r["entries"]) for r in revisions] == [
         (1, "published", 90),
         (number, "draft", 90),

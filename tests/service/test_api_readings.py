@@ -382,9 +382,11 @@ async def test_stations_are_listed_in_chinese_by_default_and_in_english_on_reque
     for role in ("operator", "station", "enterprise"):
         listed = await api.client.get("/api/v1/stations", headers=api.as_(role))
         assert listed.status_code == 200
-        assert [s["station_id"] for s in listed.json()] == sorted(s.station_id for s in sample)
+        expected = sorted(s.station_id for s in sample)
+        assert [s["station_id"] for s in listed.json()["items"]] == expected
     chinese = (await api.client.get("/api/v1/stations", headers=api.as_("station"))).json()
     english = (await api.client.get("/api/v1/stations?lang=en", headers=api.as_("station"))).json()
+    chinese, english = chinese["items"], english["items"]
     by_id = {s.station_id: s for s in sample}
     for zh, en in zip(chinese, english, strict=True):
         assert zh["name"] == by_id[zh["station_id"]].name["zh-CN"]
@@ -398,7 +400,7 @@ async def test_stations_are_listed_in_chinese_by_default_and_in_english_on_reque
     accepting = await api.client.get(
         "/api/v1/stations", headers=api.as_("station", **{"Accept-Language": "en-GB,zh;q=0.5"})
     )
-    assert accepting.json() == english
+    assert accepting.json()["items"] == english
 
 
 async def test_stations_are_filtered_by_region(api: Api) -> None:
@@ -407,10 +409,10 @@ async def test_stations_are_filtered_by_region(api: Api) -> None:
             "/api/v1/stations", params={"region": region}, headers=api.as_("operator")
         )
         expected = sorted(s.station_id for s in kundulun_stations() if s.region == region)
-        assert expected and [s["station_id"] for s in listed.json()] == expected
-        assert {s["region"] for s in listed.json()} == {region}
+        assert expected and [s["station_id"] for s in listed.json()["items"]] == expected
+        assert {s["region"] for s in listed.json()["items"]} == {region}
     nowhere = await api.client.get("/api/v1/stations?region=999", headers=api.as_("operator"))
-    assert nowhere.status_code == 200 and nowhere.json() == []
+    assert nowhere.status_code == 200 and nowhere.json() == {"items": [], "next_cursor": None}
 
 
 async def test_an_operator_creates_then_replaces_a_station(api: Api) -> None:
@@ -435,11 +437,11 @@ async def test_an_operator_creates_then_replaces_a_station(api: Api) -> None:
     assert replaced.status_code == 200
     assert replaced.json()["names"] == {"zh-CN": "Renamed", "en": "Renamed"}
     assert replaced.json()["region"] == "150203004" and replaced.json()["lon"] == 109.9
-    listed = (await api.client.get("/api/v1/stations", headers=operator)).json()
+    listed = (await api.client.get("/api/v1/stations", headers=operator)).json()["items"]
     assert len(listed) == len(kundulun_stations()) + 1
     assert [s for s in listed if s["station_id"] == "1502T01"] == [replaced.json()]
     there = await api.client.get("/api/v1/stations?region=150203004", headers=operator)
-    assert "1502T01" in [s["station_id"] for s in there.json()]
+    assert "1502T01" in [s["station_id"] for s in there.json()["items"]]
     assert (await _post(api, [_row("1502T01")])).json() == {"accepted": 1, "rejected": []}
     async with api.runtime.session_maker() as session:
         audited = await session.scalars(
@@ -470,7 +472,7 @@ async def test_bad_station_bodies_are_refused_and_nothing_is_written(api: Api) -
     ):
         answer = await api.client.put("/api/v1/stations/1502T02", json=broken, headers=operator)
         assert answer.status_code == 422 and answer.json()["error"]["details"], broken
-    listed = (await api.client.get("/api/v1/stations", headers=operator)).json()
+    listed = (await api.client.get("/api/v1/stations", headers=operator)).json()["items"]
     assert "1502T02" not in {s["station_id"] for s in listed}
     assert len(listed) == len(kundulun_stations())
 
@@ -484,7 +486,7 @@ async def test_only_an_operator_may_put_a_station(api: Api) -> None:
             assert answer.status_code == 403, (role, station_id)
             assert answer.json()["error"]["code"] == "auth.forbidden"
     listed = (await api.client.get("/api/v1/stations", headers=api.as_("operator"))).json()
-    assert {s["station_id"]: s["region"] for s in listed} == {
+    assert {s["station_id"]: s["region"] for s in listed["items"]} == {
         s.station_id: s.region for s in kundulun_stations()
     }
 
@@ -495,7 +497,7 @@ async def test_only_an_operator_may_put_a_station(api: Api) -> None:
 async def _regions(api: Api, role: str = "operator", **params: str) -> dict[str, dict]:
     answer = await api.client.get("/api/v1/regions", params=params, headers=api.as_(role))
     assert answer.status_code == 200
-    return {r["region_id"]: r for r in answer.json()}
+    return {r["region_id"]: r for r in answer.json()["items"]}
 
 
 async def test_regions_are_listed_with_id_name_and_parent(api: Api) -> None:

@@ -5,8 +5,11 @@ pushes the sample episode through it and ``haze token create`` hands out a worki
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
+import socket
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -69,6 +72,57 @@ def test_first_start_loads_the_sample_and_prints_one_working_operator_token(
     listed = httpx.get(f"{served.url}/api/v1/list?limit=1000", headers=auth).json()
     assert len(listed["items"]) == len(kundulun_list().entries)
     assert (served.data_dir / "haze.db").exists()
+
+
+def test_the_data_directory_and_the_database_are_readable_by_their_owner_only(
+    served: Served,
+) -> None:
+    assert stat.S_IMODE(served.data_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((served.data_dir / "haze.db").stat().st_mode) == 0o600
+
+
+def _send_head(url: str, header_bytes: int) -> tuple[int, bytes]:
+    """Send a request whose one header is ``header_bytes`` long, 64 KiB at a time, until
+    the server stops reading; how much was sent and what came back."""
+    port = int(url.rsplit(":", 1)[1])
+    head = b"GET /api/v1/regions HTTP/1.1\r\nHost: haze\r\nX-Big: "
+    sent, answer = 0, b""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        try:
+            connection.sendall(head)
+            chunk = b"a" * 65536
+            while sent < header_bytes:
+                connection.sendall(chunk)
+                sent += len(chunk)
+            connection.sendall(b"\r\n\r\n")
+        except OSError:  # the server closed the connection: it stopped reading
+            pass
+        try:
+            while data := connection.recv(65536):
+                answer += data
+        except OSError:
+            pass
+    return sent, answer
+
+
+def test_the_server_stops_reading_huge_request_headers_and_answers_431(served: Served) -> None:
+    for size in (100_000, 20_000_000):
+        sent, answer = _send_head(served.url, size)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 431"), (size, answer[:300])
+        assert json.loads(body)["error"]["code"] == "headers.too_large"
+    assert sent < 20_000_000  # refused while the header was still coming
+    auth = {"Authorization": f"Bearer {served.token}"}
+    assert httpx.get(f"{served.url}/api/v1/regions", headers=auth).status_code == 200
+
+
+def test_a_large_body_behind_small_headers_is_read_as_usual(served: Served) -> None:
+    auth = {"Authorization": f"Bearer {served.token}"}
+    body = {"note": "x" * 300_000}  # one write: head and body reach the server together
+    with httpx.Client(base_url=served.url, headers=auth) as client:
+        answer = client.post("/api/v1/list/revisions", json=body)
+        assert answer.status_code == 422 and answer.json()["error"]["code"] == "request.invalid"
+        assert client.get("/api/v1/regions").status_code == 200  # the same connection
 
 
 def test_replay_pushes_the_episode_and_the_enterprise_must_act(served: Served) -> None:

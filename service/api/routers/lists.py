@@ -27,6 +27,7 @@ from service.api.schemas.lists import (
     RevisionOut,
     by_pollutant,
 )
+from service.api.schemas.paging import DEFAULT_LIMIT, Cursor, Limit, Page
 from service.errors import ERROR_RESPONSES, HazeError, forbidden, not_found
 from service.services import lists as list_service
 from service.storage.repositories import lists
@@ -46,8 +47,8 @@ async def get_list(
     _: OperatorDep,
     session: SessionDep,
     language: LanguageDep,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> ListPage:
     """The published revision's enterprises by id, a page at a time."""
     number = await _published(session)
@@ -78,9 +79,16 @@ async def get_published_entry(
     return EntryOut(revision=number, entry=entry.to_dict())
 
 
-@router.get("/revisions", response_model=list[RevisionOut])
-async def get_revisions(_: OperatorDep, session: SessionDep) -> list[RevisionOut]:
-    return [RevisionOut.of(i) for i in await lists.list_revisions(session)]
+@router.get("/revisions", response_model=Page[RevisionOut])
+async def get_revisions(
+    _: OperatorDep,
+    session: SessionDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Annotated[int | None, Query(description="`next_cursor` of the previous page.")] = None,
+) -> Page[RevisionOut]:
+    """Every revision, oldest first, a page at a time."""
+    infos, next_cursor = await lists.page_revisions(session, limit=limit, after=cursor)
+    return Page[RevisionOut](items=[RevisionOut.of(i) for i in infos], next_cursor=next_cursor)
 
 
 @router.post("/revisions", status_code=status.HTTP_201_CREATED, response_model=RevisionOut)

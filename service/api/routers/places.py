@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from service.api.deps import LanguageDep, OperatorDep, PrincipalDep, RuntimeDep, SessionDep
+from service.api.schemas.paging import DEFAULT_LIMIT, Cursor, Limit, Page
 from service.api.schemas.places import (
     AqiOut,
     RegionAqiOut,
@@ -65,11 +66,18 @@ async def put_region(
     return RegionOut.of(region, language)
 
 
-@router.get("/regions", response_model=list[RegionOut])
+@router.get("/regions", response_model=Page[RegionOut])
 async def get_regions(
-    _: PrincipalDep, session: SessionDep, language: LanguageDep
-) -> list[RegionOut]:
-    return [RegionOut.of(r, language) for r in await regions.list_all(session)]
+    _: PrincipalDep,
+    session: SessionDep,
+    language: LanguageDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[RegionOut]:
+    """Regions by id, a page at a time."""
+    found, next_cursor = await regions.page(session, limit=limit, after=cursor)
+    items = [RegionOut.of(r, language) for r in found]
+    return Page[RegionOut](items=items, next_cursor=next_cursor)
 
 
 @router.put("/stations/{station_id}", response_model=StationOut)
@@ -90,11 +98,19 @@ async def put_station(
     return StationOut.of(station, language)
 
 
-@router.get("/stations", response_model=list[StationOut])
+@router.get("/stations", response_model=Page[StationOut])
 async def get_stations(
-    _: PrincipalDep, session: SessionDep, language: LanguageDep, region: str | None = None
-) -> list[StationOut]:
-    return [StationOut.of(s, language) for s in await stations.list_all(session, region)]
+    _: PrincipalDep,
+    session: SessionDep,
+    language: LanguageDep,
+    region: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[StationOut]:
+    """Stations (of one region, if given) by id, a page at a time."""
+    found, next_cursor = await stations.page(session, region, limit=limit, after=cursor)
+    items = [StationOut.of(s, language) for s in found]
+    return Page[StationOut](items=items, next_cursor=next_cursor)
 
 
 @router.get("/regions/{region_id}/aqi", response_model=RegionAqiOut)

@@ -5,17 +5,22 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from service.api.deps import OperatorDep, RuntimeDep, SessionDep
+from service.api.schemas.paging import DEFAULT_LIMIT, Cursor, Limit, Page
 from service.api.schemas.tokens import TokenCreated, TokenIn, TokenOut
 from service.errors import ERROR_RESPONSES, not_found
-from service.security import create_token
+from service.security import create_token, revoke_token
 from service.storage.repositories import audit, tokens
 
 router = APIRouter(prefix="/tokens", tags=["tokens"], responses=ERROR_RESPONSES)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TokenCreated)
-async def post_token(body: TokenIn, operator: OperatorDep, session: SessionDep) -> TokenCreated:
-    """Create a token; its secret is in this answer only (it is stored as a SHA-256 hash)."""
+async def post_token(
+    body: TokenIn, operator: OperatorDep, session: SessionDep, response: Response
+) -> TokenCreated:
+    """Create a token; its secret is in this answer only (it is stored as a SHA-256 hash),
+    which no cache may keep (``Cache-Control: no-store``)."""
+    response.headers["Cache-Control"] = "no-store"
     token, secret = await create_token(
         session,
         body.role,
@@ -29,19 +34,28 @@ async def post_token(body: TokenIn, operator: OperatorDep, session: SessionDep) 
     return TokenCreated(**TokenOut.of(token).model_dump(), token=secret)
 
 
-@router.get("", response_model=list[TokenOut])
+@router.get("", response_model=Page[TokenOut])
 async def get_tokens(
-    _: OperatorDep, session: SessionDep, include_revoked: bool = False
-) -> list[TokenOut]:
-    return [TokenOut.of(t) for t in await tokens.list_all(session, include_revoked=include_revoked)]
+    _: OperatorDep,
+    session: SessionDep,
+    include_revoked: bool = False,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[TokenOut]:
+    """Tokens in the order they were made, a page at a time (no secrets: only hashes are kept)."""
+    found, next_cursor = await tokens.page(
+        session, include_revoked=include_revoked, limit=limit, after=cursor
+    )
+    return Page[TokenOut](items=[TokenOut.of(t) for t in found], next_cursor=next_cursor)
 
 
 @router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_token(
     token_id: str, operator: OperatorDep, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    """Revoke a token; it stops working at once in this process."""
-    if not await tokens.revoke(session, token_id):
+    """Revoke a token; it stops working at once in this process. The last usable operator
+    token cannot be revoked (409 ``token.last_operator``)."""
+    if not await revoke_token(session, token_id):
         raise not_found("token.unknown", f"没有令牌 {token_id}", f"No token {token_id}")
     await audit.record(session, operator.token_id, "token.revoke", f"token/{token_id}")
     await session.commit()  # before forgetting, or a request in between could re-cache it

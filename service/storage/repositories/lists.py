@@ -28,7 +28,7 @@ from emission_list.i18n import Text, text
 from emission_list.revisions import Revision, RevisionError, RevisionStatus
 from emission_list.warning_texts import LOCAL_TIMEZONE
 from service.storage.models import ListEntry, ListRevision
-from service.storage.repositories import put_row, utcnow
+from service.storage.repositories import paging, put_row, utcnow
 from service.storage.types import json_safe
 
 _ENTRIES = ListEntry.__table__
@@ -190,15 +190,28 @@ async def info(session: AsyncSession, number: int) -> RevisionInfo | None:
     return None if row is None else _info(row, await _count(session, number))
 
 
-async def list_revisions(session: AsyncSession) -> list[RevisionInfo]:
-    """Every revision, oldest first, with its number of entries."""
-    statement = (
+def _revisions_with_counts() -> Any:
+    return (
         select(ListRevision, func.count(ListEntry.enterprise_id))
         .outerjoin(ListEntry, ListEntry.revision == ListRevision.number)
         .group_by(ListRevision.number)
-        .order_by(ListRevision.number)
     )
+
+
+async def list_revisions(session: AsyncSession) -> list[RevisionInfo]:
+    """Every revision, oldest first, with its number of entries."""
+    statement = _revisions_with_counts().order_by(ListRevision.number)
     return [_info(row, count) for row, count in await session.execute(statement)]
+
+
+async def page_revisions(
+    session: AsyncSession, *, limit: int = paging.DEFAULT_LIMIT, after: int | None = None
+) -> tuple[list[RevisionInfo], str | None]:
+    """Up to ``limit`` revisions, oldest first, numbered above ``after``; the next cursor."""
+    keys = None if after is None else (after,)
+    statement = paging.keyset(_revisions_with_counts(), [ListRevision.number], keys, limit)
+    infos = [_info(row, count) for row, count in await session.execute(statement)]
+    return paging.page(infos, limit, lambda info: str(info.number))
 
 
 async def get(session: AsyncSession, number: int) -> Revision | None:
@@ -234,13 +247,11 @@ async def page_entries(
     """Up to ``limit`` entries by enterprise id after the cursor ``after``, and the next cursor
     (None on the last page)."""
     statement = select(ListEntry.data).where(ListEntry.revision == number)
-    if after is not None:
-        statement = statement.where(ListEntry.enterprise_id > after)
-    statement = statement.order_by(ListEntry.enterprise_id).limit(limit + 1)
+    keys = None if after is None else (after,)
+    statement = paging.keyset(statement, [ListEntry.enterprise_id], keys, limit)
     data = list((await session.execute(statement)).scalars())
-    entries = [Enterprise.from_dict(d) for d in data[:limit]]
-    more = len(data) > limit
-    return entries, (entries[-1].enterprise_id if more and entries else None)
+    rows, cursor = paging.page(data, limit, lambda row: str(row["enterprise_id"]))
+    return [Enterprise.from_dict(d) for d in rows], cursor
 
 
 async def put_entry(session: AsyncSession, number: int, entry: Enterprise) -> bool:

@@ -16,7 +16,7 @@ from emission_list.i18n import text
 from emission_list.regions import RegionTree
 from emission_list.samples import Region
 from service.storage.models import Region as RegionRow
-from service.storage.repositories import name_columns, put_row
+from service.storage.repositories import name_columns, paging, put_row
 
 
 def _domain(row: RegionRow) -> Region:
@@ -54,6 +54,16 @@ async def list_all(session: AsyncSession) -> list[Region]:
     """Every region, by id."""
     rows = await session.execute(select(RegionRow).order_by(RegionRow.region_id))
     return [_domain(row) for row in rows.scalars()]
+
+
+async def page(
+    session: AsyncSession, *, limit: int = paging.DEFAULT_LIMIT, after: str | None = None
+) -> tuple[list[Region], str | None]:
+    """Up to ``limit`` regions by id after the id ``after``, and the next cursor."""
+    keys = None if after is None else (after,)
+    statement = paging.keyset(select(RegionRow), [RegionRow.region_id], keys, limit)
+    found = [_domain(row) for row in (await session.execute(statement)).scalars()]
+    return paging.page(found, limit, lambda region: region.region_id)
 
 
 async def existing(session: AsyncSession, region_ids: Collection[str]) -> set[str]:

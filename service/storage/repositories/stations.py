@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from emission_list.i18n import text
 from emission_list.samples import Station
 from service.storage.models import Station as StationRow
-from service.storage.repositories import name_columns, put_row
+from service.storage.repositories import name_columns, paging, put_row
 
 
 def _domain(row: StationRow) -> Station:
@@ -66,6 +66,24 @@ async def list_all(session: AsyncSession, region: str | None = None) -> list[Sta
     if region is not None:
         statement = statement.where(StationRow.region == region)
     return [_domain(row) for row in (await session.execute(statement)).scalars()]
+
+
+async def page(
+    session: AsyncSession,
+    region: str | None = None,
+    *,
+    limit: int = paging.DEFAULT_LIMIT,
+    after: str | None = None,
+) -> tuple[list[Station], str | None]:
+    """Up to ``limit`` stations (of one region, if given) by id after the id ``after``, and
+    the next cursor."""
+    statement = select(StationRow)
+    if region is not None:
+        statement = statement.where(StationRow.region == region)
+    keys = None if after is None else (after,)
+    statement = paging.keyset(statement, [StationRow.station_id], keys, limit)
+    found = [_domain(row) for row in (await session.execute(statement)).scalars()]
+    return paging.page(found, limit, lambda station: station.station_id)
 
 
 async def existing(session: AsyncSession, station_ids: Collection[str]) -> set[str]:

@@ -10,7 +10,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from service.storage.models import Token
-from service.storage.repositories import utcnow
+from service.storage.repositories import paging, utcnow
 
 
 async def add(session: AsyncSession, token: Token) -> Token:
@@ -41,6 +41,26 @@ async def list_all(session: AsyncSession, *, include_revoked: bool = False) -> S
     return (await session.execute(statement)).scalars().all()
 
 
+async def page(
+    session: AsyncSession,
+    *,
+    include_revoked: bool = False,
+    limit: int = paging.DEFAULT_LIMIT,
+    after: str | None = None,
+) -> tuple[list[Token], str | None]:
+    """Up to ``limit`` tokens in the order they were made, after the token with id ``after``
+    (the cursor is a token id), and the next cursor."""
+    statement = select(Token)
+    if not include_revoked:
+        statement = statement.where(Token.revoked_at.is_(None))
+    keys = None
+    if after is not None:
+        position = select(Token.created_at).where(Token.id == after).scalar_subquery()
+        keys = (position, after)
+    statement = paging.keyset(statement, [Token.created_at, Token.id], keys, limit)
+    return paging.page(list((await session.execute(statement)).scalars()), limit, lambda t: t.id)
+
+
 async def revoke(session: AsyncSession, token_id: str, at: dt.datetime | None = None) -> bool:
     """Mark a token revoked; False when there is no such token (revoking twice is fine)."""
     token = await session.get(Token, token_id)
@@ -50,6 +70,23 @@ async def revoke(session: AsyncSession, token_id: str, at: dt.datetime | None = 
         token.revoked_at = at or utcnow()
         await session.flush()
     return True
+
+
+async def usable_ids(
+    session: AsyncSession, role: str, at: dt.datetime | None = None, *, lock: bool = False
+) -> set[str]:
+    """The ids of the tokens of ``role`` that are neither revoked nor expired; ``lock`` holds
+    their rows until the transaction ends (PostgreSQL), so that two revocations cannot each
+    count on the other's token."""
+    at = at or utcnow()
+    statement = (
+        select(Token.id)
+        .where(Token.role == role, Token.revoked_at.is_(None))
+        .where((Token.expires_at.is_(None)) | (Token.expires_at > at))
+    )
+    if lock:
+        statement = statement.with_for_update()
+    return set((await session.execute(statement)).scalars())
 
 
 async def any_usable(session: AsyncSession, role: str, at: dt.datetime | None = None) -> bool:
