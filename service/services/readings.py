@@ -4,6 +4,10 @@ The answer (202 ``{"accepted": n, "rejected": [...]}``) is given only after the 
 good rows durable: the in-process bus returns once the readings consumer committed them, the
 Kafka bus once the broker acknowledged. If the bus cannot take them, nothing is acknowledged
 and :class:`service.bus.BusUnavailableError` reaches the caller (503 with Retry-After).
+
+The known stations are read on a connection returned to the pool *before* the publish: a
+broker that is down makes a publish wait up to its timeout, and requests waiting on it must
+not hold connections the rest of the API needs.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consumers.codec import encode_reading
 from service.bus import EventBus
@@ -23,7 +27,7 @@ READINGS_TOPIC = "haze.readings"
 
 
 async def accept_readings(
-    session: AsyncSession,
+    session_maker: async_sessionmaker[AsyncSession],
     bus: EventBus,
     rows: Sequence[object],
     now: dt.datetime,
@@ -35,7 +39,8 @@ async def accept_readings(
 ) -> ReadingsAccepted:
     """Check ``rows`` and publish the good ones; ``allowed_stations`` None = any station."""
     named = {r.get("station_id") for r in rows if isinstance(r, dict)}
-    known = await stations.existing(session, {s for s in named if isinstance(s, str)})
+    async with session_maker() as session:  # released before the publish waits
+        known = await stations.existing(session, {s for s in named if isinstance(s, str)})
     good, rejected = check_readings(
         rows,
         known,
