@@ -5,8 +5,9 @@ code); FastAPI's own validation and routing errors and the bus's
 :class:`~service.bus.BusUnavailableError` are turned into the same shape. ``code`` is
 stable and machine-readable. Infrastructure failures answer 503 with ``Retry-After``: the bus
 (``bus.unavailable``) and a database that cannot be reached (``database.unavailable``, told
-from a bug by the exception's type: :func:`service.db.outage.is_unavailable`). ``message`` is in the caller's language (``Accept-Language`` or
-``?lang=``, else the configured default), and ``messages`` carries both languages.
+from a bug by the exception's type: :func:`service.db.outage.is_unavailable`). ``message``
+is in the caller's language (``Accept-Language`` or ``?lang=``, else the configured
+default), and ``messages`` carries both languages.
 """
 
 from __future__ import annotations

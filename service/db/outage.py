@@ -42,7 +42,7 @@ def _sqlite_bug(exc: BaseException) -> bool:
 
 
 def _one_is_unavailable(exc: BaseException) -> bool:
-    if isinstance(exc, DatabaseUnavailableError | _ASYNCPG):
+    if isinstance(exc, (DatabaseUnavailableError, *_ASYNCPG)):
         return True
     if isinstance(exc, sa.DBAPIError) and exc.connection_invalidated:
         return True

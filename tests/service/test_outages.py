@@ -5,9 +5,6 @@ what happened; a bug stays a 500."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from api_client import STATION_IDS, served_api
@@ -16,23 +13,9 @@ from sqlalchemy import text
 from bench import pg_server
 from bench.servers import free_port
 from service.db.engine import create_engine
-from service.db.outage import DatabaseUnavailableError, is_unavailable
 from service.settings import Settings
 
 LOCAL = dt.timezone(dt.timedelta(hours=8))
-
-
-@pytest.fixture
-def own_postgres(monkeypatch: pytest.MonkeyPatch) -> Iterator[pg_server.PostgresServer]:
-    """A PostgreSQL server of this test alone, which the test may stop (its own directory:
-    the session's server lives in the default one)."""
-    base = Path("/dev/shm" if Path("/dev/shm").is_dir() else "/tmp") / f"hzdown-{os.getpid()}"
-    monkeypatch.setattr(pg_server, "_base_dir", lambda: base)
-    server = pg_server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _hour() -> dt.datetime:
@@ -85,6 +68,8 @@ async def test_with_the_database_down_posts_and_gets_answer_503_with_retry_after
 async def test_a_database_that_cannot_be_reached_is_told_from_a_bug_by_type(
     database_url: str,
 ) -> None:
+    from service.db.outage import DatabaseUnavailableError, is_unavailable
+
     closed = create_engine(
         Settings(database_url=f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/postgres")
     )
