@@ -71,6 +71,64 @@ def _error(where: str, code: str, language: str, **values: object) -> dict[str, 
     }
 
 
+class ReadingsCheck:
+    """The checks of one batch, fed a slice at a time (a caller may yield in between)."""
+
+    def __init__(
+        self,
+        stations: Collection[str],
+        now: dt.datetime,
+        *,
+        allowed_stations: Collection[str] | None = None,
+        future_tolerance: dt.timedelta = dt.timedelta(minutes=10),
+        language: str = "en",
+    ) -> None:
+        self.stations, self.now, self.allowed = stations, now, allowed_stations
+        self.tolerance, self.language = future_tolerance, language
+        self._good: dict[int, CheckedReading] = {}
+        self._rejected: dict[int, list[dict[str, str]]] = {}
+        self._last_index: dict[tuple[str, dt.datetime], int] = {}
+
+    def feed(self, rows: Sequence[object], first_index: int = 0) -> None:
+        """Check ``rows``, the batch's rows from index ``first_index`` on."""
+        good, rejected, language = self._good, self._rejected, self.language
+        for index, raw in enumerate(rows, first_index):
+            try:
+                row = _ROW.validate_python(raw)
+            except ValidationError as exc:
+                rejected[index] = [
+                    _error(".".join(map(str, e["loc"])) or "row", "type", language, detail=e["msg"])
+                    for e in exc.errors()
+                ]
+                continue
+            errors, flags = _check_row(
+                row, self.stations, self.allowed, self.now, self.tolerance, language
+            )
+            if errors:
+                rejected[index] = errors
+                continue
+            observed = row.observed_at.astimezone(dt.UTC)
+            values = {p: getattr(row, p) for p in POLLUTANT_FIELDS}
+            good[index] = CheckedReading(
+                station_id=row.station_id, observed_at=observed, values=values, flags=flags
+            )
+            key = (row.station_id, observed)
+            if key in self._last_index:
+                earlier = self._last_index[key]
+                del good[earlier]
+                rejected[earlier] = [
+                    _error("observed_at", "duplicate_in_batch", language, later=index)
+                ]
+            self._last_index[key] = index
+
+    def result(self) -> tuple[list[CheckedReading], list[RejectedRow]]:
+        """The good rows (in order) and the rejected ones by index."""
+        return (
+            [self._good[i] for i in sorted(self._good)],
+            [RejectedRow(index=i, errors=self._rejected[i]) for i in sorted(self._rejected)],
+        )
+
+
 def check_readings(
     rows: Sequence[object],
     stations: Collection[str],
@@ -81,37 +139,15 @@ def check_readings(
     language: str = "en",
 ) -> tuple[list[CheckedReading], list[RejectedRow]]:
     """Check a batch; return the good rows (in order) and the rejected ones by index."""
-    good: dict[int, CheckedReading] = {}
-    rejected: dict[int, list[dict[str, str]]] = {}
-    last_index: dict[tuple[str, dt.datetime], int] = {}
-    for index, raw in enumerate(rows):
-        try:
-            row = _ROW.validate_python(raw)
-        except ValidationError as exc:
-            rejected[index] = [
-                _error(".".join(map(str, e["loc"])) or "row", "type", language, detail=e["msg"])
-                for e in exc.errors()
-            ]
-            continue
-        errors, flags = _check_row(row, stations, allowed_stations, now, future_tolerance, language)
-        if errors:
-            rejected[index] = errors
-            continue
-        observed = row.observed_at.astimezone(dt.UTC)
-        values = {p: getattr(row, p) for p in POLLUTANT_FIELDS}
-        good[index] = CheckedReading(
-            station_id=row.station_id, observed_at=observed, values=values, flags=flags
-        )
-        key = (row.station_id, observed)
-        if key in last_index:
-            earlier = last_index[key]
-            del good[earlier]
-            rejected[earlier] = [_error("observed_at", "duplicate_in_batch", language, later=index)]
-        last_index[key] = index
-    return (
-        [good[i] for i in sorted(good)],
-        [RejectedRow(index=i, errors=rejected[i]) for i in sorted(rejected)],
+    check = ReadingsCheck(
+        stations,
+        now,
+        allowed_stations=allowed_stations,
+        future_tolerance=future_tolerance,
+        language=language,
     )
+    check.feed(rows)
+    return check.result()
 
 
 def _check_row(
