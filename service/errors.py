@@ -3,8 +3,11 @@
 Services raise :class:`HazeError` (or the domain's :class:`RevisionError`, mapped here by
 code); FastAPI's own validation and routing errors and the bus's
 :class:`~service.bus.BusUnavailableError` are turned into the same shape. ``code`` is
-stable and machine-readable; ``message`` is in the caller's language (``Accept-Language`` or
-``?lang=``, else the configured default), and ``messages`` carries both languages.
+stable and machine-readable. Infrastructure failures answer 503 with ``Retry-After``: the bus
+(``bus.unavailable``) and a database that cannot be reached (``database.unavailable``, told
+from a bug by the exception's type: :func:`service.storage.outage.is_unavailable`). ``message``
+is in the caller's language (``Accept-Language`` or ``?lang=``, else the configured
+default), and ``messages`` carries both languages.
 """
 
 from __future__ import annotations
@@ -13,18 +16,26 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from emission_list.i18n import Text, pick, text
 from emission_list.revisions import RevisionError
 from service.api.language import request_language
 from service.bus import BusUnavailableError
+from service.storage.outage import DatabaseUnavailableError, is_unavailable
 
 log = logging.getLogger("haze.api")
+
+#: Seconds a client is asked to wait before retrying when the database is unreachable.
+DATABASE_RETRY_AFTER_S = 5
+#: Exception classes that may say the database is unreachable (checked by is_unavailable).
+_DATABASE_ERRORS = (SQLAlchemyError, asyncpg.PostgresError, DatabaseUnavailableError)
 
 
 class ErrorBody(BaseModel):
@@ -153,19 +164,40 @@ def install(app: FastAPI, authenticate: Callable[[Request], Awaitable[object]]) 
 
     @app.exception_handler(BusUnavailableError)
     async def _bus(request: Request, exc: BusUnavailableError) -> JSONResponse:
-        message = text(
-            "事件总线暂不可用，数据未被接收，请稍后重试", "Nothing was accepted: " + str(exc)
-        )
+        if exc.nothing_accepted:
+            message = text(
+                "事件总线暂不可用，数据未被接收，请稍后重试", "Nothing was accepted: " + str(exc)
+            )
+        else:
+            message = text(
+                "事件总线未确认全部数据，部分可能已被接收；请稍后重试（重复提交是安全的）",
+                "Not all was acknowledged, some may have been taken; retry later (a retry "
+                "is safe): " + str(exc),
+            )
         headers = {"Retry-After": str(exc.retry_after_s)}
         return error_response(request, 503, "bus.unavailable", message, (), headers)
 
-    @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         message = text(
             "服务内部错误，请联系值班人员", "Internal error; the on-call engineer was told"
         )
         return error_response(request, 500, "internal", message)
+
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        if not is_unavailable(exc):
+            return await _unexpected(request, exc)
+        log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+        message = text(
+            "数据库暂不可用，请稍后重试（重复提交是安全的）",
+            "The database is unavailable; retry later (a retry is safe)",
+        )
+        headers = {"Retry-After": str(DATABASE_RETRY_AFTER_S)}
+        return error_response(request, 503, "database.unavailable", message, (), headers)
+
+    for database_error in _DATABASE_ERRORS:
+        app.add_exception_handler(database_error, _database)
+    app.add_exception_handler(Exception, _unexpected)
 
 
 #: OpenAPI description of the error answers every endpoint can give.
@@ -180,5 +212,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         422: "The request does not validate (`request.invalid`); every problem in `details`.",
         429: "Over the token's rate limit (`rate.limited`): see Retry-After and RateLimit-*.",
         431: "The request's headers are larger than the configured limit (`headers.too_large`).",
+        503: "Infrastructure unavailable (`database.unavailable`, `bus.unavailable`); see "
+        "`Retry-After`.",
     }.items()
 }

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     kafka_request_timeout_s: float = Field(
         5.0, gt=0, description="A publish not acknowledged within this answers 503."
     )
+    ready_timeout_s: float = Field(
+        2.0, gt=0, description="How long /readyz waits for the database and the broker."
+    )
     kafka_session_timeout_ms: int = Field(10_000, ge=1000)
     kafka_heartbeat_ms: int = Field(3_000, ge=100)
     kafka_max_batch: int = Field(5_000, ge=1, description="Records a consumer takes at once.")

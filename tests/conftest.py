@@ -12,6 +12,8 @@
 - ``engine`` (function): an engine on ``database_url``, disposed afterwards.
 - ``session`` (function): an ``AsyncSession`` on ``engine``; what the test leaves uncommitted
   is rolled back.
+- ``own_postgres`` (function): a PostgreSQL server of the test alone, which it may stop (an
+  outage); removed afterwards.
 
 A PostgreSQL server is started only when a test asks for one.
 """
@@ -75,6 +77,18 @@ def postgres_url() -> Iterator[str]:
     atexit.register(server.stop)  # also when the session ends abnormally
     try:
         yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def own_postgres(monkeypatch: pytest.MonkeyPatch) -> Iterator[pg_server.PostgresServer]:
+    # its own directory: the session's server lives in the default one
+    base = Path("/dev/shm" if Path("/dev/shm").is_dir() else "/tmp") / f"hzown-{os.getpid()}"
+    monkeypatch.setattr(pg_server, "_base_dir", lambda: base)
+    server = pg_server.start()
+    try:
+        yield server
     finally:
         server.stop()
 

@@ -10,6 +10,10 @@ Two transports share one interface, so the consumers' code is the same in both m
   acknowledged (acks=all); consumers take batches with ``getmany`` and call the same handlers.
 
 Records of one topic are handled one batch at a time, in publish order, like one partition.
+On the in-process bus a large publish is handed over in chunks of :data:`CHUNK_RECORDS`, the
+topic's lock released between them (it is first come, first served): one station's backfill
+of 10,000 hours does not hold up another station's post, which is handled between two chunks;
+the publish still returns only once every chunk was handled.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+#: Records the in-process bus hands to a handler at a time (other publishes interleave).
+CHUNK_RECORDS = 500
 
 
 @dataclass(frozen=True)
@@ -37,11 +44,16 @@ Handler = Callable[[Sequence[Record]], Awaitable[None]]
 
 
 class BusUnavailableError(RuntimeError):
-    """The bus cannot take records now (no consumer, broker down or too slow): retry later."""
+    """The bus cannot take records now (no consumer, broker down or too slow): retry later.
 
-    def __init__(self, message: str, retry_after_s: int = 5) -> None:
+    ``nothing_accepted`` is False when some records may have been taken (a broker that did
+    not acknowledge in time may still have written them): the answer must not say none was.
+    """
+
+    def __init__(self, message: str, retry_after_s: int = 5, nothing_accepted: bool = True) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+        self.nothing_accepted = nothing_accepted
 
 
 class EventBus(Protocol):
@@ -57,9 +69,10 @@ class EventBus(Protocol):
 
 
 class InProcessBus:
-    """Synchronous hand-off to in-process handlers, one batch at a time per topic."""
+    """Synchronous hand-off to in-process handlers, one chunk at a time per topic."""
 
-    def __init__(self) -> None:
+    def __init__(self, chunk_records: int = CHUNK_RECORDS) -> None:
+        self.chunk_records = chunk_records
         self._handlers: dict[str, Handler] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._offsets: dict[str, int] = {}
@@ -93,12 +106,14 @@ class InProcessBus:
             raise BusUnavailableError(f"no consumer handles {topic!r} in this process")
         if not items:
             return
-        async with self._locks[topic]:
-            first = self._offsets[topic]
-            now_ms = int(time.time() * 1000)
-            records = [
-                Record(topic, key, value, 0, first + i, now_ms)
-                for i, (key, value) in enumerate(items)
-            ]
-            await handler(records)
-            self._offsets[topic] = first + len(records)
+        for start in range(0, len(items), self.chunk_records):
+            chunk = items[start : start + self.chunk_records]
+            async with self._locks[topic]:  # released between chunks: others interleave
+                first = self._offsets[topic]
+                now_ms = int(time.time() * 1000)
+                records = [
+                    Record(topic, key, value, 0, first + i, now_ms)
+                    for i, (key, value) in enumerate(chunk)
+                ]
+                await handler(records)
+                self._offsets[topic] = first + len(records)

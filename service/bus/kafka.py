@@ -128,6 +128,16 @@ class KafkaBus:
                 self._producer = producer
             return self._producer
 
+    async def ready(self, timeout_s: float) -> bool:
+        """True when the broker answers a metadata request within ``timeout_s`` (connecting
+        the producer first if it is not yet: that is bounded by the request timeout)."""
+        try:
+            producer = await self._ensure_producer()
+            await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout_s)
+        except (BusUnavailableError, KafkaError, TimeoutError, OSError):
+            return False
+        return True
+
     async def publish(
         self,
         topic: str,
@@ -146,6 +156,7 @@ class KafkaBus:
             raise BusUnavailableError(
                 f"Kafka did not acknowledge within {self.settings.kafka_request_timeout_s} s",
                 RETRY_AFTER_S,
+                nothing_accepted=False,
             ) from exc
 
 

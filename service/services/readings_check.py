@@ -78,6 +78,82 @@ def _error(where: str, code: str, language: str, **values: object) -> dict[str, 
     }
 
 
+class ReadingsCheck:
+    """The checks of one batch, fed a slice at a time (a caller may yield in between).
+
+    Types are checked row by row; the value and time rules of every typed row of a slice at
+    once by :func:`service.services.reading_rules.check_columns`, the rules the consumer
+    applies."""
+
+    def __init__(
+        self,
+        stations: Collection[str],
+        now: dt.datetime,
+        *,
+        allowed_stations: Collection[str] | None = None,
+        future_tolerance: dt.timedelta = dt.timedelta(minutes=10),
+        language: str = "en",
+    ) -> None:
+        self.stations, self.now, self.allowed = stations, now, allowed_stations
+        self.tolerance, self.language = future_tolerance, language
+        self._good: dict[int, CheckedReading] = {}
+        self._rejected: dict[int, list[dict[str, str]]] = {}
+        self._last_index: dict[tuple[str, dt.datetime], int] = {}
+
+    def feed(self, rows: Sequence[object], first_index: int = 0) -> None:
+        """Check ``rows``, the batch's rows from index ``first_index`` on."""
+        good, rejected, language = self._good, self._rejected, self.language
+        typed: list[tuple[int, ReadingIn, dt.datetime]] = []
+        for index, raw in enumerate(rows, first_index):
+            try:
+                row = _ROW.validate_python(raw)
+            except ValidationError as exc:
+                rejected[index] = [
+                    _error(".".join(map(str, e["loc"])) or "row", "type", language, detail=e["msg"])
+                    for e in exc.errors()
+                ]
+                continue
+            try:
+                observed = row.observed_at.astimezone(dt.UTC)
+            except OverflowError:  # year 1 east of UTC, year 9999 west of it: out of range
+                observed = _BEFORE if row.observed_at.year < 5000 else _AFTER
+            typed.append((index, row, observed))
+        values = np.array(
+            [[np.nan if (v := getattr(row, p)) is None else v for p in POLLUTANT_FIELDS]
+             for _, row, _ in typed],
+            dtype=np.float64,
+        ).reshape(len(typed), len(POLLUTANT_FIELDS))  # fmt: skip
+        stamps = np.array([utc_micros(at) for _, _, at in typed], dtype="datetime64[us]")
+        hits = check_columns(stamps, values, self.now, self.tolerance)
+        for k, (index, row, observed) in enumerate(typed):
+            errors = _station_errors(row, self.stations, self.allowed, language)
+            errors += _rule_errors(hits, k, row, observed, self.tolerance, language)
+            if errors:
+                rejected[index] = errors
+                continue
+            good[index] = CheckedReading(
+                station_id=row.station_id,
+                observed_at=observed,
+                values={p: getattr(row, p) for p in POLLUTANT_FIELDS},
+                flags=["pm25_above_pm10"] if hits.pm25_above_pm10[k] else [],
+            )
+            key = (row.station_id, observed)
+            if key in self._last_index:
+                earlier = self._last_index[key]
+                del good[earlier]
+                rejected[earlier] = [
+                    _error("observed_at", "duplicate_in_batch", language, later=index)
+                ]
+            self._last_index[key] = index
+
+    def result(self) -> tuple[list[CheckedReading], list[RejectedRow]]:
+        """The good rows (in order) and the rejected ones by index."""
+        return (
+            [self._good[i] for i in sorted(self._good)],
+            [RejectedRow(index=i, errors=self._rejected[i]) for i in sorted(self._rejected)],
+        )
+
+
 def check_readings(
     rows: Sequence[object],
     stations: Collection[str],
@@ -87,57 +163,16 @@ def check_readings(
     future_tolerance: dt.timedelta = dt.timedelta(minutes=10),
     language: str = "en",
 ) -> tuple[list[CheckedReading], list[RejectedRow]]:
-    """Check a batch; return the good rows (in order) and the rejected ones by index.
-
-    Types are checked row by row; the value and time rules of every typed row at once by
-    :func:`service.services.reading_rules.check_columns`, the rules the consumer applies."""
-    rejected: dict[int, list[dict[str, str]]] = {}
-    typed: list[tuple[int, ReadingIn, dt.datetime]] = []
-    for index, raw in enumerate(rows):
-        try:
-            row = _ROW.validate_python(raw)
-        except ValidationError as exc:
-            rejected[index] = [
-                _error(".".join(map(str, e["loc"])) or "row", "type", language, detail=e["msg"])
-                for e in exc.errors()
-            ]
-            continue
-        try:
-            observed = row.observed_at.astimezone(dt.UTC)
-        except OverflowError:  # year 1 east of UTC, year 9999 west of it: out of range
-            observed = _BEFORE if row.observed_at.year < 5000 else _AFTER
-        typed.append((index, row, observed))
-    values = np.array(
-        [[np.nan if (v := getattr(row, p)) is None else v for p in POLLUTANT_FIELDS]
-         for _, row, _ in typed],
-        dtype=np.float64,
-    ).reshape(len(typed), len(POLLUTANT_FIELDS))  # fmt: skip
-    stamps = np.array([utc_micros(at) for _, _, at in typed], dtype="datetime64[us]")
-    hits = check_columns(stamps, values, now, future_tolerance)
-    good: dict[int, CheckedReading] = {}
-    last_index: dict[tuple[str, dt.datetime], int] = {}
-    for k, (index, row, observed) in enumerate(typed):
-        errors = _station_errors(row, stations, allowed_stations, language)
-        errors += _rule_errors(hits, k, row, observed, future_tolerance, language)
-        if errors:
-            rejected[index] = errors
-            continue
-        good[index] = CheckedReading(
-            station_id=row.station_id,
-            observed_at=observed,
-            values={p: getattr(row, p) for p in POLLUTANT_FIELDS},
-            flags=["pm25_above_pm10"] if hits.pm25_above_pm10[k] else [],
-        )
-        key = (row.station_id, observed)
-        if key in last_index:
-            earlier = last_index[key]
-            del good[earlier]
-            rejected[earlier] = [_error("observed_at", "duplicate_in_batch", language, later=index)]
-        last_index[key] = index
-    return (
-        [good[i] for i in sorted(good)],
-        [RejectedRow(index=i, errors=rejected[i]) for i in sorted(rejected)],
+    """Check a batch; return the good rows (in order) and the rejected ones by index."""
+    check = ReadingsCheck(
+        stations,
+        now,
+        allowed_stations=allowed_stations,
+        future_tolerance=future_tolerance,
+        language=language,
     )
+    check.feed(rows)
+    return check.result()
 
 
 def _station_errors(

@@ -4,7 +4,9 @@ SQLite (the embedded default) gets foreign keys, WAL (readers do not block the w
 busy timeout instead of an immediate "database is locked", and ``synchronous=NORMAL``, which
 WAL makes safe against corruption; its file is readable by its owner only
 (:func:`keep_private`). PostgreSQL gets a bounded pool that checks connections
-before use. Nothing here connects: the first query does.
+before use and gives up connecting after :data:`CONNECT_TIMEOUT_S`. Nothing here connects:
+the first query does, and a connection that cannot be made raises
+:class:`~service.storage.outage.DatabaseUnavailableError` (the drivers raise a bare ``OSError``).
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from service.settings import Settings
+from service.storage.outage import DatabaseUnavailableError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: Seconds asyncpg tries to connect before the request answers 503 (its default is 60).
+CONNECT_TIMEOUT_S = 5.0
 #: A URL naming no driver gets the async one the project ships.
 _ASYNC_DRIVERS = {"postgresql": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
 _SQLITE_PRAGMAS = (
@@ -55,14 +60,15 @@ def create_engine(settings: Settings) -> AsyncEngine:
     options: dict[str, Any] = {"echo": settings.database_echo}
     if url.get_backend_name() != "sqlite":
         options.update(pool_size=10, max_overflow=10, pool_pre_ping=True, pool_recycle=1800)
-        return _create_async_engine(url, **options)
+        options.update(connect_args={"timeout": CONNECT_TIMEOUT_S})
+        return _unavailable_on_connect_failure(_create_async_engine(url, **options))
 
     in_memory = url.database in (None, "", ":memory:")
     if in_memory:  # one shared connection, or every session would see its own empty database
         options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
         keep_private(Path(url.database), settings.data_dir)  # type: ignore[arg-type]
-    engine = _create_async_engine(url, **options)
+    engine = _unavailable_on_connect_failure(_create_async_engine(url, **options))
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -72,6 +78,19 @@ def create_engine(settings: Settings) -> AsyncEngine:
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+    return engine
+
+
+def _unavailable_on_connect_failure(engine: AsyncEngine) -> AsyncEngine:
+    """Connect failures (refused, unknown host, timed out) raise DatabaseUnavailableError."""
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except OSError as exc:  # ConnectionRefusedError, socket.gaierror, TimeoutError
+            raise DatabaseUnavailableError(f"cannot connect to the database: {exc!r}") from exc
 
     return engine
 

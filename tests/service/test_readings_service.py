@@ -42,8 +42,7 @@ async def test_good_rows_are_stored_before_the_answer_and_bad_rows_reported(engi
         {"station_id": "ghost", "observed_at": "2026-12-05T14:00:00+08:00", "pm25": 10},
         {"station_id": "1502A02", "observed_at": "2026-12-05T14:00:00+08:00", "co": 1.1},
     ]
-    async with maker() as session:
-        answer = await accept_readings(session, bus, rows, NOW)
+    answer = await accept_readings(maker, bus, rows, NOW)
     assert answer.accepted == 2
     assert [(r.index, r.errors[0]["code"]) for r in answer.rejected] == [
         (1, "value.negative"),
@@ -62,6 +61,5 @@ async def test_without_a_consumer_nothing_is_acknowledged(engine: AsyncEngine):
     bus = InProcessBus()
     await bus.start()
     row = {"station_id": "1502A01", "observed_at": "2026-12-05T14:00:00+08:00", "pm25": 1}
-    async with maker() as session:
-        with pytest.raises(BusUnavailableError):
-            await accept_readings(session, bus, [row], NOW)
+    with pytest.raises(BusUnavailableError):
+        await accept_readings(maker, bus, [row], NOW)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text as sql
 
 from service.api.deps import RuntimeDep
+from service.bus.kafka import KafkaBus
 from service.metrics import render
+from service.runtime import Runtime
 
 router = APIRouter(tags=["operations"])
 
@@ -18,16 +22,26 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "Database unreachable or not started."}})
-async def readyz(runtime: RuntimeDep) -> JSONResponse:
-    """The database answers and the action board is built."""
-    checks = {"board": runtime.current is not None, "database": False}
+async def _database_answers(runtime: Runtime) -> bool:
     try:
-        async with runtime.session_maker() as session:
-            await session.execute(sql("SELECT 1"))
-        checks["database"] = True
+        async with asyncio.timeout(runtime.settings.ready_timeout_s):
+            async with runtime.session_maker() as session:
+                await session.execute(sql("SELECT 1"))
     except Exception:  # any failure means not ready
-        pass
+        return False
+    return True
+
+
+@router.get(
+    "/readyz",
+    responses={503: {"description": "Database or broker unreachable, or not started."}},
+)
+async def readyz(runtime: RuntimeDep) -> JSONResponse:
+    """The database answers, the action board is built and, with Kafka configured, the broker
+    answers a metadata request (each within ``HAZE_READY_TIMEOUT_S``)."""
+    checks = {"board": runtime.current is not None, "database": await _database_answers(runtime)}
+    if isinstance(runtime.bus, KafkaBus):
+        checks["broker"] = await runtime.bus.ready(runtime.settings.ready_timeout_s)
     ready = all(checks.values())
     body = {"status": "ready" if ready else "not ready", "checks": checks}
     return JSONResponse(body, status_code=200 if ready else 503)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, status
 
-from service.api.deps import LanguageDep, RuntimeDep, SessionDep, require
+from service.api.deps import LanguageDep, RuntimeDep, require
 from service.api.schemas.readings import ReadingIn, ReadingsAccepted
 from service.errors import ERROR_RESPONSES
 from service.security import Principal
@@ -23,7 +23,12 @@ _EXAMPLE = ReadingIn.model_config["json_schema_extra"]["examples"][0]  # type: i
     "/readings",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ReadingsAccepted,
-    responses={503: {"description": "The bus could not take them: nothing was accepted."}},
+    responses={
+        503: {
+            "description": "The bus or the database is unavailable (`bus.unavailable`, "
+            "`database.unavailable`): retry after `Retry-After`; a retry is safe."
+        }
+    },
     summary="Post hourly readings (station for its own stations, or operator)",
     openapi_extra={  # documented as ReadingIn rows; parsed loosely so each row is judged alone
         "requestBody": {
@@ -48,7 +53,6 @@ async def post_readings(
     ],
     principal: Annotated[Principal, Depends(require("station", "operator"))],
     runtime: RuntimeDep,
-    session: SessionDep,
     language: LanguageDep,
 ) -> ReadingsAccepted:
     """Good rows are kept when others are bad; the answer (202) comes once they are stored
@@ -56,7 +60,7 @@ async def post_readings(
     allowed = principal.station_ids if principal.role == "station" else None
     tolerance = dt.timedelta(seconds=runtime.settings.readings_future_tolerance_s)
     return await accept_readings(
-        session,
+        runtime.session_maker,
         runtime.bus,
         rows,
         utcnow(),

@@ -51,7 +51,14 @@ def _check_region(runtime: RuntimeDep, region: str) -> None:
 @router.post(
     "/forecasts",
     response_model=DecisionOut | Queued,
-    responses={202: {"model": Queued, "description": "Queued on Kafka; decided by a consumer."}},
+    responses={
+        202: {"model": Queued, "description": "Queued on Kafka; decided by a consumer."},
+        503: {
+            "description": "The database or the bus is unavailable (`database.unavailable`, "
+            "`bus.unavailable`): retry after `Retry-After`; a retry is safe (a forecast "
+            "decided twice changes nothing)."
+        },
+    },
 )
 async def post_forecast(
     body: ForecastIn,
@@ -61,19 +68,25 @@ async def post_forecast(
     response: Response,
 ) -> DecisionOut | Queued:
     """A region's daily AQI forecast: the warning level is decided and the alert lifecycle
-    runs at once; the answer says what was decided, why, and how many enterprises it moved."""
+    runs at once; the answer says what was decided, why, and how many enterprises it moved.
+
+    The audit row (who posted it) is written before the publish, so it records the attempt:
+    a post the bus then refuses (503 ``bus.unavailable``) leaves its audit row."""
     _check_region(runtime, body.region)
     tolerance = dt.timedelta(seconds=runtime.settings.readings_future_tolerance_s)
     problems = forecast_problems(body, utcnow(), tolerance)
     if problems:  # the code of the first problem; every problem in the details
         first = problems[0]
         raise HazeError(422, first.code, first.message, [p.detail() for p in problems])
-    await runtime.bus.publish(runtime.settings.kafka_topic_forecasts, [encode_forecast(body)])
-    async with runtime.session_maker() as session:  # who posted it, once the bus has it
+    # Who posted it is stored first, and the connection returned, before the publish: with
+    # the database down nothing reaches the topic (503 database.unavailable, nothing taken);
+    # once the publish returned nothing else can fail, so no answer contradicts the topic.
+    async with runtime.session_maker() as session:
         details = {"issued_at": body.issued_at.isoformat()}
         target = f"region/{body.region}"
         await audit.record(session, operator.token_id, "forecast.post", target, details)
         await session.commit()
+    await runtime.bus.publish(runtime.settings.kafka_topic_forecasts, [encode_forecast(body)])
     outcome = runtime.outcomes.get(body.region, body.issued_at)
     if outcome is None:
         response.status_code = status.HTTP_202_ACCEPTED
