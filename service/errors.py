@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from emission_list.i18n import Text, pick, text
 from emission_list.revisions import RevisionError
@@ -101,6 +102,7 @@ def error_response(
 
 
 _HTTP_CODES: dict[int, tuple[str, Text]] = {
+    400: ("request.unreadable", text("请求体不是有效的 JSON", "The body is not valid JSON")),
     404: ("not_found", text("没有这个地址", "No such path")),
     405: ("method_not_allowed", text("此地址不支持该方法", "Method not allowed on this path")),
     413: ("body.too_large", text("请求体过大", "Request body too large")),
@@ -116,6 +118,16 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
         }
         for e in exc.errors()
     ]
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods of every route whose path matches the request's."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches({**request.scope, "method": "\0"})  # path only
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
 
 
 def install(app: FastAPI) -> None:
@@ -149,7 +161,10 @@ def install(app: FastAPI) -> None:
         code, message = _HTTP_CODES.get(
             exc.status_code, ("http.error", text("请求失败", "Request failed"))
         )
-        return error_response(request, exc.status_code, code, message, (), exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not only the first route's
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return error_response(request, exc.status_code, code, message, (), headers)
 
     @app.exception_handler(BusUnavailableError)
     async def _bus(request: Request, exc: BusUnavailableError) -> JSONResponse:
@@ -172,11 +187,22 @@ def install(app: FastAPI) -> None:
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": description}
     for status, description in {
+        400: "The body is not valid JSON (`request.unreadable`).",
         401: "No valid bearer token (`auth.missing`, `auth.invalid`).",
         403: "The token's role may not do this (`auth.forbidden`).",
         404: "Something the path names does not exist, or is not this token's to see.",
         409: "Conflicts with the current state (a published revision, a stale draft, a cycle).",
         413: "The body is larger than the configured limit (`body.too_large`).",
-        422: "The request does not validate (`request.invalid`); every problem in `details`.",
+        422: "The request does not validate (`request.invalid`; every problem in `details`), or"
+        " holds a NUL or a lone surrogate (`request.invalid_text`), or names what is unknown.",
     }.items()
+}
+
+#: OpenAPI description of 503, for the endpoints that hand their data to the event bus.
+BUS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": ErrorOut,
+        "description": "The bus could not take it (`bus.unavailable`): nothing was accepted;"
+        " retry after `Retry-After` seconds.",
+    }
 }

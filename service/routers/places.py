@@ -20,8 +20,9 @@ from service.schemas.places import (
     StationOut,
 )
 from service.services.station_aqi import station_aqi
+from service.text_guard import TextGuard
 
-router = APIRouter(tags=["places"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["places"], responses=ERROR_RESPONSES, dependencies=[TextGuard])
 
 
 def _unknown_region(region_id: str) -> HazeError:
@@ -33,7 +34,11 @@ def _unknown_region(region_id: str) -> HazeError:
     )
 
 
-@router.put("/regions/{region_id}", response_model=RegionOut)
+@router.put(
+    "/regions/{region_id}",
+    response_model=RegionOut,
+    responses={201: {"model": RegionOut, "description": "Created."}},
+)
 async def put_region(
     region_id: Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_.-]+$")],
     body: RegionIn,
@@ -72,7 +77,11 @@ async def get_regions(
     return [RegionOut.of(r, language) for r in await regions.list_all(session)]
 
 
-@router.put("/stations/{station_id}", response_model=StationOut)
+@router.put(
+    "/stations/{station_id}",
+    response_model=StationOut,
+    responses={201: {"model": StationOut, "description": "Created."}},
+)
 async def put_station(
     station_id: Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_.-]+$")],
     body: StationIn,

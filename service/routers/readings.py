@@ -8,13 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, status
 
 from service.deps import LanguageDep, RuntimeDep, SessionDep, require
-from service.errors import ERROR_RESPONSES
+from service.errors import BUS_RESPONSES, ERROR_RESPONSES
 from service.repositories import utcnow
 from service.schemas.readings import ReadingIn, ReadingsAccepted
 from service.security import Principal
 from service.services.readings import accept_readings
+from service.text_guard import TextGuard
 
-router = APIRouter(tags=["readings"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["readings"], responses=ERROR_RESPONSES, dependencies=[TextGuard])
 
 _EXAMPLE = ReadingIn.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
 
@@ -23,7 +24,7 @@ _EXAMPLE = ReadingIn.model_config["json_schema_extra"]["examples"][0]  # type: i
     "/readings",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ReadingsAccepted,
-    responses={503: {"description": "The bus could not take them: nothing was accepted."}},
+    responses=BUS_RESPONSES,
     summary="Post hourly readings (station for its own stations, or operator)",
     openapi_extra={  # documented as ReadingIn rows; parsed loosely so each row is judged alone
         "requestBody": {

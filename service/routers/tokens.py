@@ -9,8 +9,11 @@ from service.errors import ERROR_RESPONSES, not_found
 from service.repositories import audit, tokens
 from service.schemas.tokens import TokenCreated, TokenIn, TokenOut
 from service.security import create_token
+from service.text_guard import TextGuard
 
-router = APIRouter(prefix="/tokens", tags=["tokens"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/tokens", tags=["tokens"], responses=ERROR_RESPONSES, dependencies=[TextGuard]
+)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TokenCreated)

@@ -14,7 +14,7 @@ from emission_list.levels import Level
 from emission_list.levels import Response as AlertResponse
 from emission_list.warnings import decide
 from service.deps import LanguageDep, OperatorDep, PrincipalDep, RuntimeDep, SessionDep
-from service.errors import ERROR_RESPONSES, HazeError
+from service.errors import BUS_RESPONSES, ERROR_RESPONSES, HazeError
 from service.repositories import alerts, audit, utcnow
 from service.schemas.alerts import (
     AlertOut,
@@ -24,8 +24,10 @@ from service.schemas.alerts import (
     ForecastIn,
     ManualAlertIn,
 )
+from service.schemas.inputs import Instant
+from service.text_guard import TextGuard
 
-router = APIRouter(tags=["warnings"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["warnings"], responses=ERROR_RESPONSES, dependencies=[TextGuard])
 
 
 class Queued(BaseModel):
@@ -47,7 +49,10 @@ def _check_region(runtime: RuntimeDep, region: str) -> None:
 @router.post(
     "/forecasts",
     response_model=DecisionOut | Queued,
-    responses={202: {"model": Queued, "description": "Queued on Kafka; decided by a consumer."}},
+    responses={
+        202: {"model": Queued, "description": "Queued on Kafka; decided by a consumer."},
+        **BUS_RESPONSES,
+    },
 )
 async def post_forecast(
     body: ForecastIn,
@@ -115,16 +120,9 @@ async def get_alert_history(
     session: SessionDep,
     language: LanguageDep,
     region: str | None = None,
-    since: Annotated[dt.datetime | None, Query(description="ISO 8601 with offset")] = None,
+    since: Annotated[Instant | None, Query(description="ISO 8601 with offset")] = None,
 ) -> list[EventOut]:
     """Every event (issue, upgrade, downgrade, lift, ...) in time order."""
-    if since is not None and since.tzinfo is None:
-        raise HazeError(
-            422,
-            "request.invalid",
-            text("since 需要带时区偏移", "since needs a UTC offset"),
-            [{"loc": ["query", "since"], "type": "timezone_aware", "message": "needs an offset"}],
-        )
     events = await alerts.history(session, region=region, since=since)
     return [EventOut.of(e, language) for e in events]
 

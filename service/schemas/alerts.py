@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from emission_list.alerts import Alert, AlertEvent
 from emission_list.i18n import Text, pick
 from emission_list.levels import Driver
 from emission_list.warnings import Decision, Forecast, ForecastDay
 from service.repositories.alerts import StoredEvent
+from service.schemas.inputs import Day, Instant
 from service.services.warnings import Outcome
 
 LevelName = Literal["none", "yellow", "orange", "red"]
@@ -19,7 +20,7 @@ ResponseName = Literal["full", "o3", "advisory"]
 
 
 class ForecastDayIn(BaseModel):
-    date: dt.date = Field(description="Local date (Asia/Shanghai); the first may be today.")
+    date: Day = Field(description="Local date (Asia/Shanghai); the first may be today.")
     aqi: int = Field(ge=0, le=2000, description="Forecast daily AQI.")
     driver: Driver = Field(Driver.PM25, description="What drives the day.")
 
@@ -42,8 +43,14 @@ class ForecastIn(BaseModel):
     )
 
     region: str = Field(min_length=1, max_length=32)
-    issued_at: AwareDatetime
+    issued_at: Instant
     daily: list[ForecastDayIn] = Field(min_length=1, max_length=15)
+
+    @model_validator(mode="after")
+    def _a_forecast(self) -> ForecastIn:
+        """The domain's own rules (consecutive days from the issue date on): a 422, not a 500."""
+        self.to_domain()  # its ValueError is a validation error here
+        return self
 
     def to_domain(self) -> Forecast:
         days = tuple(ForecastDay(d.date, d.aqi, d.driver) for d in self.daily)
@@ -185,4 +192,4 @@ class ManualAlertIn(BaseModel):
     response: ResponseName = "full"
     source: Literal["manual", "joint"] = "manual"
     reason: Text = Field(description='Bilingual text: {"zh-CN": ..., "en": ...} (one is enough).')
-    ends_at: AwareDatetime | None = None
+    ends_at: Instant | None = None

@@ -13,6 +13,7 @@ from emission_list.levels import LIST_POLLUTANTS
 from emission_list.revisions import RevisionDiff
 from emission_list.validation import FieldError
 from service.repositories.lists import RevisionInfo
+from service.schemas.inputs import Day
 
 ENTRY_EXAMPLE: dict[str, Any] = {
     "enterprise_id": "91150203MA0N2K3X8P",
@@ -108,7 +109,7 @@ class DraftIn(BaseModel):
 
 
 class PublishIn(BaseModel):
-    effective_from: dt.date | None = Field(None, description="Default: today.")
+    effective_from: Day | None = Field(None, description="Default: today.")
 
 
 class DiffOut(BaseModel):

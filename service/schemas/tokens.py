@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from service.db.models import Token
+from service.schemas.inputs import Instant
 
 Role = Literal["operator", "station", "enterprise"]
 
@@ -26,7 +27,7 @@ class TokenIn(BaseModel):
     role: Role
     enterprise_id: str | None = Field(None, description="Required for (only) an enterprise token.")
     station_ids: list[str] = Field(default_factory=list, description="Stations it may post for.")
-    expires_at: AwareDatetime | None = None
+    expires_at: Instant | None = None
     label: str = Field("", max_length=200, description="Who holds it, for the operators.")
 
 

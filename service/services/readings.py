@@ -34,8 +34,9 @@ async def accept_readings(
     topic: str = READINGS_TOPIC,
 ) -> ReadingsAccepted:
     """Check ``rows`` and publish the good ones; ``allowed_stations`` None = any station."""
-    named = {r.get("station_id") for r in rows if isinstance(r, dict)}
-    known = await stations.existing(session, {s for s in named if isinstance(s, str)})
+    # a station_id of the wrong type (an object, a list) is its row's error, reported by index
+    named = {s for r in rows if isinstance(r, dict) and isinstance(s := r.get("station_id"), str)}
+    known = await stations.existing(session, named)
     good, rejected = check_readings(
         rows,
         known,
