@@ -10,6 +10,7 @@ stable and machine-readable; ``message`` is in the caller's language (``Accept-L
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,7 +19,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from emission_list.i18n import Text, pick, text
 from emission_list.revisions import RevisionError
@@ -109,6 +109,9 @@ _HTTP_CODES: dict[int, tuple[str, Text]] = {
 }
 
 
+_HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"}
+
+
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [
         {
@@ -121,12 +124,13 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """The methods of every route whose path matches the request's."""
+    """The methods the OpenAPI document gives the request's path (a path template's
+    ``{name}`` matches one segment)."""
     methods: set[str] = set()
-    for route in request.app.routes:
-        match, _ = route.matches({**request.scope, "method": "\0"})  # path only
-        if match is not Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
+    for template, operations in request.app.openapi()["paths"].items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {m.upper() for m in operations if m.upper() in _HTTP_METHODS}
     return sorted(methods)
 
 

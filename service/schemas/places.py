@@ -113,7 +113,7 @@ class StationIn(BaseModel):
     lon: float = Field(ge=-180, le=180, strict=True)
     lat: float = Field(ge=-90, le=90, strict=True)
     region: str
-    kind: str = Field("national", max_length=32)
+    kind: str = Field("national", max_length=16)
     gas_condition: Literal["reference", "actual"] = GAS_REFERENCE
     particle_condition: Literal["reference", "actual"] = PARTICLE_ACTUAL
 

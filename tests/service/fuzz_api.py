@@ -17,6 +17,7 @@ import asyncio
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from schemathesis.engine import events, from_schema
 from schemathesis.python import asgi
 
 ROLES = ("operator", "enterprise", "station")
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
 #: What a schema cannot say: an unknown region or a station of another token (a coded 422), a
 #: body above HAZE_MAX_BODY_BYTES (413; 10,000 readings can exceed 1 MiB).
 POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "413", "422"]
@@ -54,10 +56,13 @@ class FuzzReport:
         return "\n".join(lines)
 
 
-def _config(secret: str, *, max_examples: int, seed: int) -> SchemathesisConfig:
+def _config(
+    secret: str, *, max_examples: int, seed: int, phases: tuple[str, ...] = PHASES
+) -> SchemathesisConfig:
     return SchemathesisConfig.from_dict(
         {
             "seed": seed,
+            "phases": {phase: {"enabled": phase in phases} for phase in PHASES},
             "headers": {"Authorization": f"Bearer {secret}"},
             "checks": {
                 "enabled": True,  # max_response_time stays off: no wall clock
@@ -112,9 +117,11 @@ def _collect(report: FuzzReport, event: events.EngineEvent) -> None:
                 report.examples[key] = f"{failure.message}\n{case.as_curl_command()}"
 
 
-def run_schemathesis(app: object, secret: str, *, max_examples: int, seed: int) -> FuzzReport:
-    """Every phase over every operation of ``app`` with ``secret``'s token."""
-    config = _config(secret, max_examples=max_examples, seed=seed)
+def run_schemathesis(
+    app: object, secret: str, *, max_examples: int, seed: int, phases: tuple[str, ...] = PHASES
+) -> FuzzReport:
+    """``phases`` (default: every one) over every operation of ``app`` with ``secret``'s token."""
+    config = _config(secret, max_examples=max_examples, seed=seed, phases=phases)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
     report = FuzzReport()
     for event in from_schema(schema).execute():
@@ -149,15 +156,23 @@ async def _tokens(database_url: str) -> tuple[dict[str, str], object]:
 
 
 def fuzz(
-    database_url: str, *, max_examples: int, seed: int = 11, roles: tuple[str, ...] = ROLES
+    database_url: str,
+    *,
+    max_examples: int,
+    seed: int = 11,
+    roles: Mapping[str, tuple[str, ...]] | tuple[str, ...] = ROLES,
 ) -> dict[str, FuzzReport]:
     """Seed ``database_url`` (a fresh, migrated or empty database), serve the app and fuzz it
-    once per role; call with no event loop running (the app runs on schemathesis's own)."""
+    once per role (``roles``: names, or names and the phases to run as each); call with no
+    event loop running (the app runs on schemathesis's own)."""
+    plan = roles if isinstance(roles, Mapping) else dict.fromkeys(roles, PHASES)
     secrets, app = asyncio.run(_tokens(database_url))
     try:
         return {
-            role: run_schemathesis(app, secrets[role], max_examples=max_examples, seed=seed)
-            for role in roles
+            role: run_schemathesis(
+                app, secrets[role], max_examples=max_examples, seed=seed, phases=phases
+            )
+            for role, phases in plan.items()
         }
     finally:
         asgi.shutdown_lifespans()
@@ -165,10 +180,11 @@ def fuzz(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--examples", type=int, default=200, help="max examples per operation")
+    parser.add_argument("--examples", type=int, default=100, help="max examples per operation")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--database", default="sqlite", help="sqlite, postgresql or a URL")
     parser.add_argument("--role", action="append", choices=ROLES, help="default: every role")
+    parser.add_argument("--phase", action="append", choices=PHASES, help="default: every one")
     args = parser.parse_args(argv)
     server = None
     with tempfile.TemporaryDirectory() as tmp:
@@ -182,9 +198,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             url = args.database
         try:
-            reports = fuzz(
-                url, max_examples=args.examples, seed=args.seed, roles=tuple(args.role or ROLES)
-            )
+            phases = tuple(args.phase or PHASES)
+            plan = dict.fromkeys(args.role or ROLES, phases)
+            reports = fuzz(url, max_examples=args.examples, seed=args.seed, roles=plan)
         finally:
             if server is not None:
                 server.stop()
