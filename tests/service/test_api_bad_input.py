@@ -235,3 +235,10 @@ async def test_a_body_that_is_not_json_answers_a_documented_coded_400(api: Api) 
 async def test_a_station_body_outside_its_schema_is_refused(api: Api, body: dict) -> None:
     answer = await api.client.put("/api/v1/stations/T3", json=body, headers=api.as_("operator"))
     assert answer.status_code == 422, answer.text
+
+
+async def test_a_station_kind_longer_than_its_column_is_refused(api: Api) -> None:
+    body = {**STATION, "kind": "k" * 17}  # the column is VARCHAR(16): a 500 on PostgreSQL
+    answer = await api.client.put("/api/v1/stations/T4", json=body, headers=api.as_("operator"))
+    assert answer.status_code == 422, answer.text
+    assert await _stations_named(api, "T4") == []
