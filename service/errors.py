@@ -13,6 +13,7 @@ default), and ``messages`` carries both languages.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -112,10 +113,14 @@ def error_response(
 
 
 _HTTP_CODES: dict[int, tuple[str, Text]] = {
+    400: ("request.unreadable", text("请求体不是有效的 JSON", "The body is not valid JSON")),
     404: ("not_found", text("没有这个地址", "No such path")),
     405: ("method_not_allowed", text("此地址不支持该方法", "Method not allowed on this path")),
     413: ("body.too_large", text("请求体过大", "Request body too large")),
 }
+
+
+_HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"}
 
 
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -127,6 +132,17 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
         }
         for e in exc.errors()
     ]
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI document gives the request's path (a path template's
+    ``{name}`` matches one segment)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {m.upper() for m in operations if m.upper() in _HTTP_METHODS}
+    return sorted(methods)
 
 
 def install(app: FastAPI, authenticate: Callable[[Request], Awaitable[object]]) -> None:
@@ -160,7 +176,10 @@ def install(app: FastAPI, authenticate: Callable[[Request], Awaitable[object]]) 
         code, message = _HTTP_CODES.get(
             exc.status_code, ("http.error", text("请求失败", "Request failed"))
         )
-        return error_response(request, exc.status_code, code, message, (), exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not only the first route's
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return error_response(request, exc.status_code, code, message, (), headers)
 
     @app.exception_handler(BusUnavailableError)
     async def _bus(request: Request, exc: BusUnavailableError) -> JSONResponse:
@@ -204,15 +223,26 @@ def install(app: FastAPI, authenticate: Callable[[Request], Awaitable[object]]) 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": description}
     for status, description in {
+        400: "The body is not valid JSON (`request.unreadable`).",
         401: "No valid bearer token (`auth.missing`, `auth.invalid`).",
         403: "The token's role may not do this (`auth.forbidden`).",
         404: "Something the path names does not exist, or is not this token's to see.",
         409: "Conflicts with the current state (a published revision, a stale draft, a cycle).",
         413: "The body is larger than the configured limit (`body.too_large`).",
-        422: "The request does not validate (`request.invalid`); every problem in `details`.",
+        422: "The request does not validate (`request.invalid`; every problem in `details`), or"
+        " holds a NUL or a lone surrogate (`request.invalid_text`), or names what is unknown.",
         429: "Over the token's rate limit (`rate.limited`): see Retry-After and RateLimit-*.",
         431: "The request's headers are larger than the configured limit (`headers.too_large`).",
         503: "Infrastructure unavailable (`database.unavailable`, `bus.unavailable`); see "
         "`Retry-After`.",
     }.items()
+}
+
+#: OpenAPI description of 503, for the endpoints that hand their data to the event bus.
+BUS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": ErrorOut,
+        "description": "The bus or the database is unavailable (`bus.unavailable`, "
+        "`database.unavailable`): retry after `Retry-After` seconds; a retry is safe.",
+    }
 }

@@ -43,9 +43,10 @@ async def accept_readings(
     topic: str = READINGS_TOPIC,
 ) -> ReadingsAccepted:
     """Check ``rows`` and publish the good ones; ``allowed_stations`` None = any station."""
-    named = {r.get("station_id") for r in rows if isinstance(r, dict)}
+    # a station_id of the wrong type (an object, a list) is its row's error, reported by index
+    named = {s for r in rows if isinstance(r, dict) and isinstance(s := r.get("station_id"), str)}
     async with session_maker() as session:  # released before the publish waits
-        known = await stations.existing(session, {s for s in named if isinstance(s, str)})
+        known = await stations.existing(session, named)
 
     check = ReadingsCheck(
         known,

@@ -27,16 +27,18 @@ from service.api.schemas.history import (
     StationDailyOut,
     VerifiedDayOut,
 )
+from service.api.schemas.inputs import RangeBound
+from service.api.text_guard import TextGuard
 from service.api.time_range import TimeRange, time_range
 from service.errors import ERROR_RESPONSES, not_found
 from service.services import daily_aqi, verification
 from service.storage.repositories import readings, stations, windows
 
-router = APIRouter(tags=["history"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["history"], responses=ERROR_RESPONSES, dependencies=[TextGuard])
 
 _CSV = {200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with Accept: text/csv"}}
-From = Annotated[dt.datetime, Query(alias="from", description="ISO 8601 with offset; inclusive")]
-To = Annotated[dt.datetime, Query(alias="to", description="ISO 8601 with offset; exclusive")]
+From = Annotated[RangeBound, Query(alias="from", description="ISO 8601 with offset; inclusive")]
+To = Annotated[RangeBound, Query(alias="to", description="ISO 8601 with offset; exclusive")]
 HourLimit = Annotated[int, Query(ge=1, le=1000, description="Hours per page.")]
 DayLimit = Annotated[int, Query(ge=1, le=366, description="Days per page.")]
 

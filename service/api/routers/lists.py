@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Body, Query, Response, status
+from fastapi import APIRouter, Body, Path, Query, Response, status
 
 from emission_list.entries import Enterprise
 from emission_list.levels import Level
 from emission_list.revisions import Revision, RevisionError
 from emission_list.validation import validate_entries
 from service.api.deps import LanguageDep, OperatorDep, PrincipalDep, RuntimeDep, SessionDep
+from service.api.schemas.inputs import INT_MAX
 from service.api.schemas.lists import (
     ENTRY_EXAMPLE,
     DiffOut,
@@ -28,11 +29,17 @@ from service.api.schemas.lists import (
     by_pollutant,
 )
 from service.api.schemas.paging import DEFAULT_LIMIT, Cursor, Limit, Page
+from service.api.text_guard import TextGuard
 from service.errors import ERROR_RESPONSES, HazeError, forbidden, not_found
 from service.services import lists as list_service
 from service.storage.repositories import lists
 
-router = APIRouter(prefix="/list", tags=["list"], responses=ERROR_RESPONSES)
+#: A revision number: positive, and within the database's INTEGER range.
+RevisionNumber = Annotated[int, Path(ge=1, le=INT_MAX)]
+
+router = APIRouter(
+    prefix="/list", tags=["list"], responses=ERROR_RESPONSES, dependencies=[TextGuard]
+)
 
 
 async def _published(session: SessionDep) -> int:
@@ -101,9 +108,13 @@ async def post_revision(
     return RevisionOut.of(info)  # type: ignore[arg-type]
 
 
-@router.put("/revisions/{number}/enterprises/{enterprise_id}", response_model=EntryStored)
+@router.put(
+    "/revisions/{number}/enterprises/{enterprise_id}",
+    response_model=EntryStored,
+    responses={201: {"model": EntryStored, "description": "Added to the draft."}},
+)
 async def put_entry(
-    number: int,
+    number: RevisionNumber,
     enterprise_id: str,
     entry: Annotated[dict[str, Any], Body(examples=[ENTRY_EXAMPLE])],
     operator: OperatorDep,
@@ -145,7 +156,7 @@ async def put_entry(
     "/revisions/{number}/enterprises/{enterprise_id}", status_code=status.HTTP_204_NO_CONTENT
 )
 async def delete_entry(
-    number: int, enterprise_id: str, operator: OperatorDep, session: SessionDep
+    number: RevisionNumber, enterprise_id: str, operator: OperatorDep, session: SessionDep
 ) -> Response:
     """Remove an enterprise from a draft (closed, or no longer emitting)."""
     await list_service.delete_entry(session, number, enterprise_id, operator.token_id)
@@ -153,7 +164,7 @@ async def delete_entry(
 
 
 @router.get("/revisions/{number}/diff", response_model=DiffOut)
-async def get_diff(number: int, _: OperatorDep, session: SessionDep) -> DiffOut:
+async def get_diff(number: RevisionNumber, _: OperatorDep, session: SessionDep) -> DiffOut:
     """What the revision adds, removes and changes against the revision it was based on."""
     revision = await list_service.revision(session, number)
     return DiffOut.of(number, revision.base, await list_service.revision_diff(session, number))
@@ -161,7 +172,7 @@ async def get_diff(number: int, _: OperatorDep, session: SessionDep) -> DiffOut:
 
 @router.get("/revisions/{number}/preview", response_model=PreviewOut)
 async def get_preview(
-    number: int,
+    number: RevisionNumber,
     _: OperatorDep,
     runtime: RuntimeDep,
     session: SessionDep,
@@ -206,7 +217,7 @@ async def get_preview(
 
 @router.post("/revisions/{number}/publish", response_model=RevisionOut)
 async def publish(
-    number: int,
+    number: RevisionNumber,
     operator: OperatorDep,
     runtime: RuntimeDep,
     session: SessionDep,

@@ -18,11 +18,12 @@ from service.api.schemas.places import (
     StationIn,
     StationOut,
 )
+from service.api.text_guard import TextGuard
 from service.errors import ERROR_RESPONSES, HazeError, not_found
 from service.services.station_aqi import station_aqi
 from service.storage.repositories import audit, regions, stations, windows
 
-router = APIRouter(tags=["places"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["places"], responses=ERROR_RESPONSES, dependencies=[TextGuard])
 
 
 def _unknown_region(region_id: str) -> HazeError:
@@ -34,7 +35,11 @@ def _unknown_region(region_id: str) -> HazeError:
     )
 
 
-@router.put("/regions/{region_id}", response_model=RegionOut)
+@router.put(
+    "/regions/{region_id}",
+    response_model=RegionOut,
+    responses={201: {"model": RegionOut, "description": "Created."}},
+)
 async def put_region(
     region_id: Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_.-]+$")],
     body: RegionIn,
@@ -80,7 +85,11 @@ async def get_regions(
     return Page[RegionOut](items=items, next_cursor=next_cursor)
 
 
-@router.put("/stations/{station_id}", response_model=StationOut)
+@router.put(
+    "/stations/{station_id}",
+    response_model=StationOut,
+    responses={201: {"model": StationOut, "description": "Created."}},
+)
 async def put_station(
     station_id: Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_.-]+$")],
     body: StationIn,

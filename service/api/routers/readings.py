@@ -9,12 +9,13 @@ from fastapi import APIRouter, Body, Depends, status
 
 from service.api.deps import LanguageDep, RuntimeDep, require
 from service.api.schemas.readings import ReadingIn, ReadingsAccepted
-from service.errors import ERROR_RESPONSES
+from service.api.text_guard import TextGuard
+from service.errors import BUS_RESPONSES, ERROR_RESPONSES
 from service.security import Principal
 from service.services.readings import accept_readings
 from service.storage.repositories import utcnow
 
-router = APIRouter(tags=["readings"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["readings"], responses=ERROR_RESPONSES, dependencies=[TextGuard])
 
 _EXAMPLE = ReadingIn.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
 
@@ -23,12 +24,7 @@ _EXAMPLE = ReadingIn.model_config["json_schema_extra"]["examples"][0]  # type: i
     "/readings",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ReadingsAccepted,
-    responses={
-        503: {
-            "description": "The bus or the database is unavailable (`bus.unavailable`, "
-            "`database.unavailable`): retry after `Retry-After`; a retry is safe."
-        }
-    },
+    responses=BUS_RESPONSES,
     summary="Post hourly readings (station for its own stations, or operator)",
     openapi_extra={  # documented as ReadingIn rows; parsed loosely so each row is judged alone
         "requestBody": {

@@ -7,11 +7,14 @@ from fastapi import APIRouter, Response, status
 from service.api.deps import OperatorDep, RuntimeDep, SessionDep
 from service.api.schemas.paging import DEFAULT_LIMIT, Cursor, Limit, Page
 from service.api.schemas.tokens import TokenCreated, TokenIn, TokenOut
+from service.api.text_guard import TextGuard
 from service.errors import ERROR_RESPONSES, not_found
 from service.security import create_token, revoke_token
 from service.storage.repositories import audit, tokens
 
-router = APIRouter(prefix="/tokens", tags=["tokens"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/tokens", tags=["tokens"], responses=ERROR_RESPONSES, dependencies=[TextGuard]
+)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TokenCreated)

@@ -23,13 +23,15 @@ from service.api.schemas.alerts import (
     ForecastIn,
     ManualAlertIn,
 )
+from service.api.schemas.inputs import Instant, RangeBound
+from service.api.text_guard import TextGuard
 from service.api.time_range import aware, time_range
 from service.bus.records import encode_forecast
-from service.errors import ERROR_RESPONSES, HazeError
+from service.errors import BUS_RESPONSES, ERROR_RESPONSES, HazeError
 from service.services.forecast_check import forecast_problems
 from service.storage.repositories import alerts, audit, utcnow
 
-router = APIRouter(tags=["warnings"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["warnings"], responses=ERROR_RESPONSES, dependencies=[TextGuard])
 
 
 class Queued(BaseModel):
@@ -53,11 +55,7 @@ def _check_region(runtime: RuntimeDep, region: str) -> None:
     response_model=DecisionOut | Queued,
     responses={
         202: {"model": Queued, "description": "Queued on Kafka; decided by a consumer."},
-        503: {
-            "description": "The database or the bus is unavailable (`database.unavailable`, "
-            "`bus.unavailable`): retry after `Retry-After`; a retry is safe (a forecast "
-            "decided twice changes nothing)."
-        },
+        **BUS_RESPONSES,
     },
 )
 async def post_forecast(
@@ -78,6 +76,11 @@ async def post_forecast(
     if problems:  # the code of the first problem; every problem in the details
         first = problems[0]
         raise HazeError(422, first.code, first.message, [p.detail() for p in problems])
+    try:
+        body.to_domain()
+    except ValueError as exc:  # a rule of the domain the checks above do not know yet
+        message = text("预报不符合规则：" + str(exc), "The forecast breaks a rule: " + str(exc))
+        raise HazeError(422, "forecast.invalid", message, [{"field": "daily"}]) from exc
     # Who posted it is stored first, and the connection returned, before the publish: with
     # the database down nothing reaches the topic (503 database.unavailable, nothing taken);
     # once the publish returned nothing else can fail, so no answer contradicts the topic.
@@ -146,27 +149,18 @@ async def get_alert_history(
     session: SessionDep,
     language: LanguageDep,
     region: str | None = None,
-    since: Annotated[
-        dt.datetime | None, Query(description="ISO 8601 with offset (as `from`)")
-    ] = None,
+    since: Annotated[Instant | None, Query(description="ISO 8601 with offset (as `from`)")] = None,
     start: Annotated[
-        dt.datetime | None, Query(alias="from", description="ISO 8601 with offset; inclusive")
+        RangeBound | None, Query(alias="from", description="ISO 8601 with offset; inclusive")
     ] = None,
     until: Annotated[
-        dt.datetime | None, Query(alias="to", description="ISO 8601 with offset; exclusive")
+        RangeBound | None, Query(alias="to", description="ISO 8601 with offset; exclusive")
     ] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     """Every event (issue, upgrade, downgrade, lift, ...) in time order, of one region or
     all, in ``[from, to)``, a page at a time (CSV with ``Accept: text/csv``)."""
-    if since is not None and since.tzinfo is None:
-        raise HazeError(
-            422,
-            "request.invalid",
-            text("since 需要带时区偏移", "since needs a UTC offset"),
-            [{"loc": ["query", "since"], "type": "timezone_aware", "message": "needs an offset"}],
-        )
     lower = [t for t in (since, aware(start, "from")) if t is not None]
     upper = aware(until, "to")
     if lower and upper is not None:

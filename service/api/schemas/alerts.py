@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from emission_list.alerts import Alert, AlertEvent
 from emission_list.i18n import Text, pick
 from emission_list.levels import Driver
 from emission_list.warnings import Decision, Forecast, ForecastDay
+from service.api.schemas.inputs import DayText, Instant, Stamp
 from service.services.warnings import Outcome
 from service.storage.repositories.alerts import StoredEvent
 
@@ -19,7 +20,7 @@ ResponseName = Literal["full", "o3", "advisory"]
 
 
 class ForecastDayIn(BaseModel):
-    date: dt.date = Field(description="Local date (Asia/Shanghai); the first may be today.")
+    date: DayText = Field(description="Local date (Asia/Shanghai); the first may be today.")
     aqi: int = Field(ge=0, le=2000, description="Forecast daily AQI.")
     driver: Driver = Field(Driver.PM25, description="What drives the day.")
 
@@ -42,7 +43,7 @@ class ForecastIn(BaseModel):
     )
 
     region: str = Field(min_length=1, max_length=32)
-    issued_at: AwareDatetime
+    issued_at: Stamp  # its range: service.services.forecast_check (a code per problem)
     daily: list[ForecastDayIn] = Field(
         min_length=1,
         max_length=366,  # a parse bound; the checks allow 15 (forecast.too_many_days)
@@ -189,4 +190,4 @@ class ManualAlertIn(BaseModel):
     response: ResponseName = "full"
     source: Literal["manual", "joint"] = "manual"
     reason: Text = Field(description='Bilingual text: {"zh-CN": ..., "en": ...} (one is enough).')
-    ends_at: AwareDatetime | None = None
+    ends_at: Instant | None = None

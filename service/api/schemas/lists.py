@@ -12,6 +12,7 @@ from emission_list.i18n import pick
 from emission_list.levels import LIST_POLLUTANTS
 from emission_list.revisions import RevisionDiff
 from emission_list.validation import FieldError
+from service.api.schemas.inputs import Day
 from service.storage.repositories.lists import RevisionInfo
 
 ENTRY_EXAMPLE: dict[str, Any] = {
@@ -108,7 +109,7 @@ class DraftIn(BaseModel):
 
 
 class PublishIn(BaseModel):
-    effective_from: dt.date | None = Field(None, description="Default: today.")
+    effective_from: Day | None = Field(None, description="Default: today.")
 
 
 class DiffOut(BaseModel):

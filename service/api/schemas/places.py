@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from emission_list.aqi_categories import CATEGORIES
 from emission_list.i18n import Text, pick, text
@@ -17,6 +17,8 @@ def _bilingual(value: object) -> object:
     if isinstance(value, str):
         value = {"zh-CN": value, "en": value}
     if isinstance(value, dict):
+        if not all(isinstance(v, str) for v in value.values()):
+            raise ValueError("each language's name is a string")
         zh = str(value.get("zh-CN") or "").strip()
         en = str(value.get("en") or "").strip()
         if not (zh or en) or set(value) - {"zh-CN", "en"}:
@@ -25,6 +27,28 @@ def _bilingual(value: object) -> object:
             raise ValueError("a name has at most 200 characters")
         return text(zh or en, en or zh)
     return value
+
+
+#: A place's name as documented: one string for both languages, or one text per language.
+PlaceName = Annotated[
+    Text,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "zh-CN": {"type": "string", "maxLength": 200},
+                        "en": {"type": "string", "maxLength": 200},
+                    },
+                    "minProperties": 1,
+                    "additionalProperties": False,
+                },
+            ]
+        }
+    ),
+]
 
 
 class RegionIn(BaseModel):
@@ -41,7 +65,7 @@ class RegionIn(BaseModel):
         },
     )
 
-    name: Text = Field(description='{"zh-CN": ..., "en": ...}, or one string for both.')
+    name: PlaceName = Field(description='{"zh-CN": ..., "en": ...}, or one string for both.')
     parent: str | None = Field(description="The parent region; null for a root.")
     kind: Literal["province", "city", "district", "subdistrict", "town"] = "subdistrict"
 
@@ -85,11 +109,11 @@ class StationIn(BaseModel):
         },
     )
 
-    name: Text
-    lon: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
+    name: PlaceName
+    lon: float = Field(ge=-180, le=180, strict=True)
+    lat: float = Field(ge=-90, le=90, strict=True)
     region: str
-    kind: str = Field("national", max_length=32)
+    kind: str = Field("national", max_length=16)
     gas_condition: Literal["reference", "actual"] = GAS_REFERENCE
     particle_condition: Literal["reference", "actual"] = PARTICLE_ACTUAL
 

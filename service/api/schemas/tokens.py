@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from service.api.schemas.inputs import Instant
 from service.storage.models import Token
 
 Role = Literal["operator", "station", "enterprise"]
@@ -24,9 +25,13 @@ class TokenIn(BaseModel):
     )
 
     role: Role
-    enterprise_id: str | None = Field(None, description="Required for (only) an enterprise token.")
-    station_ids: list[str] = Field(default_factory=list, description="Stations it may post for.")
-    expires_at: AwareDatetime | None = None
+    enterprise_id: str | None = Field(
+        None, max_length=32, description="Required for (only) an enterprise token."
+    )
+    station_ids: list[Annotated[str, Field(max_length=32)]] = Field(
+        default_factory=list, description="Stations it may post for."
+    )
+    expires_at: Instant | None = None
     label: str = Field("", max_length=200, description="Who holds it, for the operators.")
 
 
