@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.servers import free_port
+from bench.servers import free_port, stop_on_exit
 
 START_TIMEOUT_S = 20.0
 #: Variables Tansu reads that would override the command line.
@@ -76,7 +76,9 @@ def start() -> TansuServer:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline and process.poll() is None:
             if _accepting(port):
-                return TansuServer(port, process, log)
+                server = TansuServer(port, process, log)
+                stop_on_exit(server.stop)
+                return server
             time.sleep(0.02)
         if process.poll() is None:
             process.kill()

@@ -60,11 +60,15 @@ async def get(session: AsyncSession, station_id: str) -> Station | None:
     return None if row is None else _domain(row)
 
 
-async def list_all(session: AsyncSession, region: str | None = None) -> list[Station]:
-    """Every station (of one region, if given), by id."""
+async def list_all(
+    session: AsyncSession, region: str | Collection[str] | None = None
+) -> list[Station]:
+    """Every station (of one region or of any of several, if given), by id."""
     statement = select(StationRow).order_by(StationRow.station_id)
-    if region is not None:
+    if isinstance(region, str):
         statement = statement.where(StationRow.region == region)
+    elif region is not None:
+        statement = statement.where(StationRow.region.in_(list(region)))
     return [_domain(row) for row in (await session.execute(statement)).scalars()]
 
 

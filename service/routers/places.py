@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from service.deps import LanguageDep, OperatorDep, PrincipalDep, RuntimeDep, SessionDep
 from service.errors import ERROR_RESPONSES, HazeError, not_found
@@ -92,9 +92,17 @@ async def put_station(
 
 @router.get("/stations", response_model=list[StationOut])
 async def get_stations(
-    _: PrincipalDep, session: SessionDep, language: LanguageDep, region: str | None = None
+    _: PrincipalDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    language: LanguageDep,
+    region: Annotated[
+        str | None, Query(description="Only stations in this region or any region under it.")
+    ] = None,
 ) -> list[StationOut]:
-    return [StationOut.of(s, language) for s in await stations.list_all(session, region)]
+    tree = runtime.state.tree
+    within = None if region is None else tree.subtree(region) if region in tree else [region]
+    return [StationOut.of(s, language) for s in await stations.list_all(session, within)]
 
 
 @router.get("/regions/{region_id}/aqi", response_model=RegionAqiOut)

@@ -15,7 +15,7 @@ from emission_list.levels import Response as AlertResponse
 from emission_list.warnings import decide
 from service.deps import LanguageDep, OperatorDep, PrincipalDep, RuntimeDep, SessionDep
 from service.errors import ERROR_RESPONSES, HazeError
-from service.repositories import alerts, audit, utcnow
+from service.repositories import alerts, audit, forecasts, utcnow
 from service.schemas.alerts import (
     AlertOut,
     ChangeOut,
@@ -67,6 +67,18 @@ async def post_forecast(
             text("发布时间晚于当前时间", "issued_at is in the future"),
             [{"field": "issued_at"}],
         )
+    async with runtime.session_maker() as session:
+        if await forecasts.conflicts(session, body.to_domain()):
+            raise HazeError(
+                409,
+                "forecast.conflict",
+                text(
+                    f"{body.region} 在 {body.issued_at.isoformat()} 发布的预报已存在且内容不同",
+                    f"A forecast for {body.region} issued at {body.issued_at.isoformat()} is "
+                    "already stored with other days: give it a new issued_at",
+                ),
+                [{"field": "issued_at", "value": body.issued_at.isoformat()}],
+            )
     await runtime.bus.publish(runtime.settings.kafka_topic_forecasts, [encode_forecast(body)])
     async with runtime.session_maker() as session:  # who posted it, once the bus has it
         details = {"issued_at": body.issued_at.isoformat()}
@@ -78,7 +90,7 @@ async def post_forecast(
         response.status_code = status.HTTP_202_ACCEPTED
         return Queued(region=body.region, issued_at=body.issued_at)
     decision = outcome.decision
-    if decision is None:  # a redelivered forecast: its decision, recomputed, changed nothing
+    if decision is None:  # the same forecast again: its decision (same body), changed nothing
         warnings = runtime.state.warnings
         rules = warnings.rules.for_region(body.region, warnings.tree.ancestors(body.region))
         decision = decide(body.to_domain(), rules)

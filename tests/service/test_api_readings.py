@@ -401,14 +401,17 @@ async def test_stations_are_listed_in_chinese_by_default_and_in_english_on_reque
     assert accepting.json() == english
 
 
-async def test_stations_are_filtered_by_region(api: Api) -> None:
-    for region in ("150203005", "150200", "150203011"):
+async def test_stations_are_filtered_by_region_and_the_regions_under_it(api: Api) -> None:
+    sample = kundulun_stations()
+    towns = {s.region for s in sample if s.region.startswith("150203")}
+    under = {"150203005": {"150203005"}, "150203": towns, "150200": {"150200", *towns}}
+    for region, regions in under.items():
         listed = await api.client.get(
             "/api/v1/stations", params={"region": region}, headers=api.as_("operator")
         )
-        expected = sorted(s.station_id for s in kundulun_stations() if s.region == region)
+        expected = sorted(s.station_id for s in sample if s.region in regions)
         assert expected and [s["station_id"] for s in listed.json()] == expected
-        assert {s["region"] for s in listed.json()} == {region}
+    assert len(under["150200"]) > 1 and len(expected) == len(sample)
     nowhere = await api.client.get("/api/v1/stations?region=999", headers=api.as_("operator"))
     assert nowhere.status_code == 200 and nowhere.json() == []
 
