@@ -33,9 +33,11 @@ class Served:
     output: Path
 
 
-def _start(data_dir: Path, port: int, output: Path) -> subprocess.Popen:
+def _start(data_dir: Path, port: int, output: Path, **extra: str) -> subprocess.Popen:
     env = os.environ | {"HAZE_DATA_DIR": str(data_dir), "HAZE_PORT": str(port)}
     env.pop("HAZE_DATABASE_URL", None)
+    env.pop("HAZE_SEED_SAMPLE", None)
+    env.update(extra)
     with output.open("ab") as sink:
         return subprocess.Popen(
             [sys.executable, "-m", "service.cli", "serve", "--log-level", "warning"],
@@ -114,3 +116,20 @@ def test_replay_without_a_token_says_how_to_give_one(
     monkeypatch.delenv("HAZE_TOKEN", raising=False)
     assert haze(["replay", "kundulun"]) == 2
     assert "HAZE_TOKEN" in capsys.readouterr().err
+
+
+def test_a_database_given_by_url_gets_no_sample_unless_asked(tmp_path: Path) -> None:
+    port, output = free_port(), tmp_path / "serve.log"
+    url = f"sqlite+aiosqlite:///{tmp_path}/production.db"
+    process = _start(tmp_path / "data", port, output, HAZE_DATABASE_URL=url)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/readyz", process, output, STARTUP_LIMIT_S)
+        text = output.read_text()
+        token = re.findall(r"haze_[A-Za-z0-9_-]{43}", text)[0]
+        auth = {"Authorization": f"Bearer {token}"}
+        regions = httpx.get(f"http://127.0.0.1:{port}/api/v1/regions", headers=auth)
+    finally:
+        stop(process)
+    assert regions.status_code == 200 and regions.json() == []
+    assert "HAZE_SEED_SAMPLE is off" in text and "revision 1" not in text
+    assert f"database: {url}" in text
