@@ -27,6 +27,7 @@ def migrations_dir() -> Path:
         return Path(str(packaged))
     return ALEMBIC_DIR
 
+
 #: Any constant: PostgreSQL serialises concurrent migrations (API and consumers) on it.
 _MIGRATION_LOCK = 0x6A7E_0004
 
