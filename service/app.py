@@ -11,11 +11,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from service import errors
 from service.body_limit import BodyLimitMiddleware
 from service.metrics import API_PREFIX, MetricsMiddleware
-from service.routers import enterprises, health, lists, places, readings, tokens, warnings
+from service.routers import enterprises, health, home, lists, places, readings, tokens, warnings
 from service.runtime import Runtime
 from service.settings import Settings
 
@@ -51,6 +52,8 @@ def create_app(settings: Settings, *, consumers: bool = True) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by service.routers.home from the package's own files
+        redoc_url=None,
         license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
     )
     app.state.settings = settings
@@ -59,6 +62,8 @@ def create_app(settings: Settings, *, consumers: bool = True) -> FastAPI:
     for module in (enterprises, readings, places, warnings, lists, tokens):  # polled first
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
+    app.include_router(home.router)
+    app.mount(home.STATIC_URL, StaticFiles(directory=home.STATIC_DIR), name="static")
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
     return app

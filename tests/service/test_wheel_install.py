@@ -64,9 +64,12 @@ def test_the_wheel_installed_elsewhere_migrates_and_serves(tmp_path: Path) -> No
         )
     try:
         wait_ready(f"http://127.0.0.1:{port}/readyz", process, output, STARTUP_LIMIT_S)
+        script = "/static/swagger-ui-5.35.0/swagger-ui-bundle.js"
         docs = httpx.get(f"http://127.0.0.1:{port}/docs", trust_env=False)
+        asset = httpx.get(f"http://127.0.0.1:{port}{script}", trust_env=False)
     finally:
         stop(process)
-    assert docs.status_code == 200
+    assert docs.status_code == 200 and script in docs.text
+    assert asset.status_code == 200 and len(asset.content) > 100_000
     assert (tmp_path / "data" / "haze.db").exists()
     assert "revision 1" in output.read_text()
