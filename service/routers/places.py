@@ -150,8 +150,8 @@ async def get_station_aqi(
             hourly.edition,
             language,
         ),
-        daily=None
-        if found.daily_aqi is None or found.daily_window_end is None
+        daily=None  # no reading at all; else the window, with aqi null while it is not valid
+        if found.daily_window_end is None
         else AqiOut.of(
             found.daily_window_end,
             found.daily_aqi,

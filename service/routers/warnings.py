@@ -24,6 +24,7 @@ from service.schemas.alerts import (
     ForecastIn,
     ManualAlertIn,
 )
+from service.schemas.times import Instant
 
 router = APIRouter(tags=["warnings"], responses=ERROR_RESPONSES)
 
@@ -31,7 +32,7 @@ router = APIRouter(tags=["warnings"], responses=ERROR_RESPONSES)
 class Queued(BaseModel):
     status: str = "queued"
     region: str
-    issued_at: dt.datetime
+    issued_at: Instant
 
 
 def _check_region(runtime: RuntimeDep, region: str) -> None:

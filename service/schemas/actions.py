@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pydantic import BaseModel, Field
 
 from emission_list.i18n import pick
 from emission_list.levels import LIST_POLLUTANTS
 from service.schemas.alerts import LevelName, ResponseName
+from service.schemas.times import Instant
 from service.services.board import BoardAnswer
 
 
@@ -22,7 +21,7 @@ class AlertRef(BaseModel):
     region: str
     level: LevelName
     source: str
-    issued_at: dt.datetime | None
+    issued_at: Instant | None
     reason: str
 
 
@@ -39,8 +38,8 @@ class EnterpriseActionsOut(BaseModel):
         description="Required reduction per pollutant [kg/day]: so2, nox, pm, vocs."
     )
     actions: list[ActionOut]
-    valid_from: dt.datetime | None
-    valid_until: dt.datetime | None
+    valid_from: Instant | None
+    valid_until: Instant | None
 
     @classmethod
     def of(cls, answer: BoardAnswer, language: str) -> EnterpriseActionsOut:

@@ -12,6 +12,7 @@ from emission_list.i18n import Text, pick
 from emission_list.levels import Driver
 from emission_list.warnings import Decision, Forecast, ForecastDay
 from service.repositories.alerts import StoredEvent
+from service.schemas.times import Instant, local_iso
 from service.services.warnings import Outcome
 
 LevelName = Literal["none", "yellow", "orange", "red"]
@@ -58,9 +59,9 @@ class AlertOut(BaseModel):
     response: ResponseName | None
     status: str
     source: Literal["forecast", "manual", "joint"]
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-    issued_at: dt.datetime | None
+    starts_at: Instant
+    ends_at: Instant
+    issued_at: Instant | None
     reason: str
     rule_id: str | None
     forecast_days: list[dt.date]
@@ -117,7 +118,7 @@ class DecisionOut(BaseModel):
 
 
 def event_summary(event: AlertEvent, language: str) -> dict[str, str]:
-    return {"kind": event.kind, "at": event.at.isoformat(), "reason": pick(event.reason, language)}
+    return {"kind": event.kind, "at": local_iso(event.at), "reason": pick(event.reason, language)}
 
 
 class ChangeOut(BaseModel):
@@ -144,7 +145,7 @@ class EventOut(BaseModel):
 
     kind: str
     region: str
-    at: dt.datetime
+    at: Instant
     previous_level: str
     reason: str
     alert: AlertOut | None

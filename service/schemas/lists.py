@@ -13,6 +13,7 @@ from emission_list.levels import LIST_POLLUTANTS
 from emission_list.revisions import RevisionDiff
 from emission_list.validation import FieldError
 from service.repositories.lists import RevisionInfo
+from service.schemas.times import Instant
 
 ENTRY_EXAMPLE: dict[str, Any] = {
     "enterprise_id": "91150203MA0N2K3X8P",
@@ -94,8 +95,8 @@ class RevisionOut(BaseModel):
     effective_from: dt.date
     author: str
     note: str | dict[str, str]
-    created_at: dt.datetime
-    published_at: dt.datetime | None
+    created_at: Instant
+    published_at: Instant | None
     entries: int
 
     @classmethod

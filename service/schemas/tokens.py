@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from service.db.models import Token
+from service.schemas.times import Instant
 
 Role = Literal["operator", "station", "enterprise"]
 
@@ -38,9 +38,9 @@ class TokenOut(BaseModel):
     enterprise_id: str | None
     station_ids: list[str]
     label: str
-    created_at: dt.datetime
-    expires_at: dt.datetime | None
-    revoked_at: dt.datetime | None
+    created_at: Instant
+    expires_at: Instant | None
+    revoked_at: Instant | None
     created_by: str | None
 
     @classmethod
