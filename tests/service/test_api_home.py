@@ -17,9 +17,7 @@ async def test_the_root_leads_to_the_docs(api: Api) -> None:
 
 
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])
-async def test_the_docs_load_their_scripts_and_styles_from_the_service(
-    api: Api, page: str
-) -> None:
+async def test_the_docs_load_their_scripts_and_styles_from_the_service(api: Api, page: str) -> None:
     html = (await api.client.get(page)).text
     assert "openapi.json" in html
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)

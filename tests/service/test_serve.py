@@ -4,6 +4,7 @@ pushes the sample episode through it and ``haze token create`` hands out a worki
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import re
@@ -76,9 +77,20 @@ def test_first_start_loads_the_sample_and_prints_one_working_operator_token(
 def test_replay_pushes_the_episode_and_the_enterprise_must_act(served: Served) -> None:
     headers = {"Authorization": f"Bearer {served.token}", "Accept-Language": "en"}
     out = io.StringIO()
+    now = dt.datetime.now(dt.UTC)
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    walkthrough = {"station_id": "1502A01", "observed_at": hour.isoformat(), "pm25": 180}
+    walkthrough |= {"pm10": 240, "so2": 40, "no2": 70, "o3": 20, "co": 2.1}  # the README's
     with httpx.Client(base_url=served.url, headers=headers, timeout=60) as client:
-        counts = replay_live.replay(client, day=7, out=out)
+        assert client.post("/api/v1/readings", json=[walkthrough]).status_code in (200, 202)
+        counts = replay_live.replay(client, day=7, out=out, now=now)
         actions = client.get(f"/api/v1/enterprises/{ENTERPRISE}/actions").json()
+        kept = client.get("/api/v1/stations/1502A01/aqi").json()["hourly"]
+    # The walkthrough's reading of the current hour is not overwritten by the episode's.
+    assert dt.datetime.fromisoformat(kept["observed_at"]) == hour and kept["aqi"] == 230
+    text = out.getvalue()
+    assert "(no change)" not in text and "0 enterprises changed" not in text
+    assert "issues the " in text and "must change what they do" in text
     assert counts["readings_accepted"] > 1000 and counts["readings_rejected"] == 0
     assert counts["forecasts"] >= 7
     # Day 7 of the sample episode is in an orange warning over Kundulun (sample_episode.json).
