@@ -143,11 +143,14 @@ def describe(body: dict[str, Any], answer: dict[str, Any]) -> str:
         return f"{head}: queued for a consumer to decide"
     if answer.get("duplicate"):
         return f"{head}: already applied before, nothing changes"
-    alert = answer.get("alert") or {}
-    level = alert.get("level") or answer.get("level", "?")
+    decided = answer.get("level", "?")
+    level = (answer.get("alert") or {}).get("level") or "none"  # the region's, afterwards
     done = [_EVENTS.get(e["kind"], e["kind"]).format(level=level) for e in answer["events"]]
-    if not done:
+    if not done and decided == level:
         done = ["no warning" if level == "none" else f"already at {level}, no change"]
+    elif not done:
+        said = "no warning" if decided == "none" else decided
+        done = [f"decides {said}, but the {level} warning in force stays"]
     changed = answer.get("enterprises_changed", 0)
     effect = (
         "nothing changes for enterprises"

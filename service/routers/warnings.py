@@ -24,7 +24,7 @@ from service.schemas.alerts import (
     ForecastIn,
     ManualAlertIn,
 )
-from service.schemas.times import Instant
+from service.schemas.times import Instant, local_iso
 
 router = APIRouter(tags=["warnings"], responses=ERROR_RESPONSES)
 
@@ -70,15 +70,16 @@ async def post_forecast(
         )
     async with runtime.session_maker() as session:
         if await forecasts.conflicts(session, body.to_domain()):
+            issued = local_iso(body.issued_at)
             raise HazeError(
                 409,
                 "forecast.conflict",
                 text(
-                    f"{body.region} 在 {body.issued_at.isoformat()} 发布的预报已存在且内容不同",
-                    f"A forecast for {body.region} issued at {body.issued_at.isoformat()} is "
-                    "already stored with other days: give it a new issued_at",
+                    f"{body.region} 在 {issued} 发布的预报已存在且内容不同",
+                    f"A forecast for {body.region} issued at {issued} is already stored with "
+                    "other days: give it a new issued_at",
                 ),
-                [{"field": "issued_at", "value": body.issued_at.isoformat()}],
+                [{"field": "issued_at", "value": issued}],
             )
     await runtime.bus.publish(runtime.settings.kafka_topic_forecasts, [encode_forecast(body)])
     async with runtime.session_maker() as session:  # who posted it, once the bus has it

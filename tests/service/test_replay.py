@@ -71,5 +71,7 @@ def test_live_replay_lines_say_in_words_what_a_forecast_did() -> None:
     )
     same = describe(body, orange | {"events": [], "enterprises_changed": 0})
     assert same.endswith("already at orange, no change; nothing changes for enterprises")
+    lower = {"level": "none", "alert": {"level": "orange"}, "events": [], "enterprises_changed": 0}
+    assert "decides no warning, but the orange warning in force stays" in describe(body, lower)
     again = describe(body, orange | {"events": [], "duplicate": True})
     assert again.endswith("already applied before, nothing changes")
