@@ -6,6 +6,7 @@ Build it once in the composition root (:mod:`service.commands.cli`) and pass it 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -15,14 +16,29 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 MIN_ADMIN_TOKEN_LENGTH = 32
 
 
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/haze-response``, else ``~/.local/share/haze-response``: one place per
+    user, whatever the current directory."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "haze-response"
+
+
 class Settings(BaseSettings):
     """Settings of the API, the database, the event bus and the consumers."""
 
     model_config = SettingsConfigDict(env_prefix="HAZE_", extra="ignore")
 
-    data_dir: Path = Field(Path(".haze"), description="Where the embedded SQLite file lives.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where the embedded SQLite file lives (made absolute).",
+    )
     database_url: str = Field(
         "", description="SQLAlchemy async URL; empty = SQLite file under data_dir."
+    )
+    seed_sample: bool | None = Field(
+        None,
+        description="Load the sample Kundulun data into an empty database at `haze serve`; "
+        "unset = only on the embedded default (no HAZE_DATABASE_URL).",
     )
     kafka_bootstrap: str = Field("", description="Kafka bootstrap servers; empty = in-process bus.")
     admin_token: SecretStr | None = Field(
@@ -99,9 +115,29 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:
+        self.data_dir = self.data_dir.expanduser().absolute()
+        if self.seed_sample is None:
+            self.seed_sample = not self.database_url
         if not self.database_url:
-            self.database_url = f"sqlite+aiosqlite:///{(self.data_dir / 'haze.db').as_posix()}"
+            self.database_url = f"sqlite+aiosqlite:///{self.embedded_path.as_posix()}"
         return self
+
+    @property
+    def embedded_path(self) -> Path:
+        """The embedded SQLite file (used when HAZE_DATABASE_URL is empty)."""
+        return self.data_dir / "haze.db"
+
+    @property
+    def is_embedded(self) -> bool:
+        """The database is the embedded default's SQLite file under data_dir."""
+        return self.database_url == f"sqlite+aiosqlite:///{self.embedded_path.as_posix()}"
+
+    @property
+    def database_shown(self) -> str:
+        """The database URL without its password, for messages."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.database_url).render_as_string(hide_password=True)
 
     @property
     def is_sqlite(self) -> bool:

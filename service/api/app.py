@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from service import errors
 from service.api.body_limit import BodyLimitMiddleware
@@ -21,6 +22,7 @@ from service.api.routers import (
     enterprises,
     health,
     history,
+    home,
     lists,
     places,
     readings,
@@ -62,6 +64,8 @@ def create_api(runtime: Runtime) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by service.api.routers.home from the package's own files
+        redoc_url=None,
         license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
     )
     app.state.settings = settings
@@ -70,6 +74,8 @@ def create_api(runtime: Runtime) -> FastAPI:
     for module in (enterprises, readings, places, history, warnings, lists, tokens):  # polled first
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
+    app.include_router(home.router)
+    app.mount(home.STATIC_URL, StaticFiles(directory=home.STATIC_DIR), name="static")
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         HeaderGuardMiddleware,

@@ -40,10 +40,33 @@ def _settings(**overrides: object):
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
+class MissingDatabase(Exception):
+    """The embedded database does not exist yet (a command would create an empty one)."""
+
+
+def _database(command: str):
+    """The settings of a command that uses the database, after saying which one on stderr.
+
+    Commands other than ``haze serve`` refuse to create the embedded SQLite file: an empty
+    new database is never what ``haze list export`` run from the wrong place wanted.
+    """
+    settings = _settings()
+    print(f"database: {settings.database_shown}", file=sys.stderr)
+    if settings.is_embedded and not settings.embedded_path.exists():
+        print(
+            f"haze {command}: no database at {settings.embedded_path}; start `haze serve` "
+            "once to create it, or set HAZE_DATA_DIR or HAZE_DATABASE_URL",
+            file=sys.stderr,
+        )
+        raise MissingDatabase(command)
+    return settings
+
+
 def _serve(args: argparse.Namespace) -> int:
     from service.commands.serve import serve
 
     settings = _settings(host=args.host, port=args.port)
+    print(f"database: {settings.database_shown}", file=sys.stderr)
     return serve(settings, consumers=not args.no_consumers, log_level=args.log_level)
 
 
@@ -62,21 +85,46 @@ def _consume(args: argparse.Namespace) -> int:
 def _token_create(args: argparse.Namespace) -> int:
     from service.commands.serve import create_token_command
 
+    settings = _database("token create")
     return create_token_command(
-        _settings(), args.role, args.station or [], args.enterprise, args.label, args.expires_at
+        settings, args.role, args.station or [], args.enterprise, args.label, args.expires_at
     )
+
+
+def _token_list(args: argparse.Namespace) -> int:
+    from service.commands import tokens as token_commands
+
+    return token_commands.run_list(_database("token list"), args.all)
+
+
+def _token_revoke(args: argparse.Namespace) -> int:
+    from service.commands import tokens as token_commands
+
+    return token_commands.run_revoke(_database("token revoke"), args.token_id)
 
 
 def _list_import(args: argparse.Namespace) -> int:
     from service.commands import lists as list_commands
 
-    return list_commands.run_import(args.file, args.author)
+    return list_commands.run_import(_database("list import"), args.file, args.author)
 
 
 def _list_export(args: argparse.Namespace) -> int:
     from service.commands import lists as list_commands
 
-    return list_commands.run_export(args.revision, args.output)
+    return list_commands.run_export(_database("list export"), args.revision, args.output)
+
+
+def _list_diff(args: argparse.Namespace) -> int:
+    from service.commands import lists as list_commands
+
+    return list_commands.run_diff(_database("list diff"), args.old, args.new)
+
+
+def _list_publish(args: argparse.Namespace) -> int:
+    from service.commands import lists as list_commands
+
+    return list_commands.run_publish(_database("list publish"), args.revision, args.author)
 
 
 def _aware_datetime(value: str):
@@ -88,8 +136,26 @@ def _aware_datetime(value: str):
     return moment
 
 
+class _Help(argparse.HelpFormatter):
+    """Adds "(default: …)" to every option with a default its help does not already name."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, argparse.SUPPRESS):
+            return action.help
+        if not action.option_strings and action.nargs not in ("?", "*"):
+            return action.help
+        return f"{text} (default: %(default)s)"
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _Help)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="haze",
         description="Haze Response: heavy-pollution emergency response for a district bureau.",
     )
@@ -112,12 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Migrate the database, load the sample list on first start, print a new "
         "operator token once if none exists, and serve the API.",
     )
-    serve.add_argument("--host", help="bind address (default HAZE_HOST or 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default HAZE_PORT or 8000)")
+    serve.add_argument("--host", help="bind address (default: HAZE_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: HAZE_PORT or 8000)")
     serve.add_argument(
         "--no-consumers", action="store_true", help="API only; consumers run elsewhere"
     )
-    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    serve.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning"], help="log level"
+    )
     serve.set_defaults(func=_serve)
 
     topics = commands.add_parser("topics", help="Kafka topics")
@@ -132,11 +200,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="Consume from Kafka until SIGTERM; scale out with the topic partitions.",
     )
     consume.add_argument(
-        "which", choices=["readings", "forecasts", "all"], nargs="?", default="all"
+        "which",
+        choices=["readings", "forecasts", "all"],
+        nargs="?",
+        default="all",
+        help="which consumers",
     )
     consume.set_defaults(func=_consume)
 
-    token = commands.add_parser("token", help="manage bearer tokens")
+    token = commands.add_parser(
+        "token",
+        help="create, list or revoke bearer tokens",
+        description="Bearer tokens in the database (HAZE_DATABASE_URL, or the embedded "
+        "default under HAZE_DATA_DIR); the database used is printed on stderr.",
+    )
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
     creator = token_commands.add_parser(
         "create", help="create a token and print its secret (shown once)"
@@ -146,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--station", action="append", metavar="ID", help="a station it may post for (repeat)"
     )
     creator.add_argument("--enterprise", metavar="ID", help="the enterprise's credit code")
-    creator.add_argument("--label", default="", help="who holds it")
+    creator.add_argument("--label", default="", help="who holds it (default: none)")
     creator.add_argument(
         "--expires-at",
         type=_aware_datetime,
@@ -154,6 +231,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="expiry with offset, e.g. 2027-01-01T00:00:00+08:00",
     )
     creator.set_defaults(func=_token_create)
+    lister = token_commands.add_parser(
+        "list", help="list tokens (id, role, holder, label, times); secrets are never shown"
+    )
+    lister.add_argument("--all", action="store_true", help="include revoked tokens")
+    lister.set_defaults(func=_token_list)
+    revoker = token_commands.add_parser("revoke", help="revoke a token by its id")
+    revoker.add_argument("token_id", metavar="ID", help="the token's id (from `haze token list`)")
+    revoker.set_defaults(func=_token_revoke)
 
     replay = commands.add_parser(
         "replay",
@@ -163,9 +248,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--offline, replay it through the domain core alone and print the timeline.",
     )
     replay.add_argument(
-        "episode", nargs="?", default="kundulun", choices=["kundulun"], metavar="EPISODE"
+        "episode",
+        nargs="?",
+        default="kundulun",
+        choices=["kundulun"],
+        metavar="EPISODE",
+        help="sample episode",
     )
-    replay.add_argument("--url", help="service URL (default http://HAZE_HOST:HAZE_PORT)")
+    replay.add_argument("--url", help="service URL (default: http://HAZE_HOST:HAZE_PORT)")
     replay.add_argument("--token", help="operator token (default: $HAZE_TOKEN)")
     replay.add_argument("--day", type=int, default=7, help="episode day that is today (1-14)")
     replay.add_argument("--offline", action="store_true", help="domain core only, no service")
@@ -173,7 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--width", type=int, default=100, help="line width of the timeline")
     replay.set_defaults(func=_replay)
 
-    list_cmd = commands.add_parser("list", help="import or export the emission-reduction list")
+    list_cmd = commands.add_parser(
+        "list",
+        help="import, export, diff or publish the emission-reduction list",
+        description="The list's revisions in the database (HAZE_DATABASE_URL, or the embedded "
+        "default under HAZE_DATA_DIR); the database used is printed on stderr.",
+    )
     list_commands = list_cmd.add_subparsers(dest="list_command", required=True, metavar="ACTION")
     importer = list_commands.add_parser(
         "import",
@@ -186,12 +281,27 @@ def build_parser() -> argparse.ArgumentParser:
     exporter.add_argument("--revision", type=int, help="revision number (default: published)")
     exporter.add_argument("-o", "--output", help="file to write (default: stdout)")
     exporter.set_defaults(func=_list_export)
+    differ = list_commands.add_parser(
+        "diff", help="what revision NEW changes against revision OLD (+ added, - removed, ~)"
+    )
+    differ.add_argument("old", type=int, metavar="OLD")
+    differ.add_argument("new", type=int, metavar="NEW")
+    differ.set_defaults(func=_list_diff)
+    publisher = list_commands.add_parser(
+        "publish", help="validate and publish a draft revision, reporting every error"
+    )
+    publisher.add_argument("revision", type=int, metavar="N")
+    publisher.add_argument("--author", default="cli", help="recorded as the publisher")
+    publisher.set_defaults(func=_list_publish)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except MissingDatabase:
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""``haze list import FILE`` and ``haze list export``: list files in and out of the database."""
+"""``haze list import|export|diff|publish``: the list's files and revisions in the database."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from emission_list.catalog import default_catalog
-from emission_list.revisions import Revision, RevisionStatus
+from emission_list.revisions import Revision, RevisionError, RevisionStatus, diff
+from service.services import lists as list_service
 from service.services.list_io import format_problems, read_file, write_csv
 from service.settings import Settings
 from service.storage.engine import create_engine, make_session_maker
@@ -90,12 +91,76 @@ async def export_list(settings: Settings, revision: int | None, out: TextIO, err
     return 0
 
 
-def run_import(path: str, author: str) -> int:
-    return asyncio.run(import_list(Settings(), Path(path), author, sys.stderr))
+async def diff_lists(settings: Settings, old: int, new: int, out: TextIO, err: TextIO) -> int:
+    """What revision ``new`` changes against ``old``, one line per enterprise."""
+    engine = create_engine(settings)
+    try:
+        await migrate(engine)
+        async with make_session_maker(engine)() as session:
+            found = {n: await lists.get(session, n) for n in (old, new)}
+    finally:
+        await engine.dispose()
+    missing = [str(n) for n, revision in found.items() if revision is None]
+    if missing:
+        print(f"no revision {', '.join(missing)}", file=err)
+        return 2
+    changes = diff(found[old], found[new])
+    for enterprise_id in changes.added:
+        print(f"+ {enterprise_id}", file=out)
+    for enterprise_id in changes.removed:
+        print(f"- {enterprise_id}", file=out)
+    for enterprise_id, fields in changes.changed.items():
+        for name, (before, after) in fields.items():
+            print(f"~ {enterprise_id} {name}: {before!r} -> {after!r}", file=out)
+    print(
+        f"revision {old} -> {new}: {len(changes.added)} added, {len(changes.removed)} removed, "
+        f"{len(changes.changed)} changed",
+        file=err,
+    )
+    return 0
 
 
-def run_export(revision: int | None, out_path: str | None) -> int:
+async def publish_list(settings: Settings, number: int, author: str, err: TextIO) -> int:
+    """Validate and publish a draft; every error of every entry is reported (exit status 1)."""
+    engine = create_engine(settings)
+    try:
+        await migrate(engine)
+        async with make_session_maker(engine)() as session:
+            tree = await regions.tree(session)
+            try:
+                published = await list_service.publish(
+                    session, number, default_catalog(), tree, author
+                )
+            except RevisionError as exc:
+                print(f"{exc.message['en']} ({exc.message['zh-CN']})", file=err)
+                for e in exc.errors:
+                    print(f"  {e.enterprise_id} {e.field}: {e.message['en']} [{e.code}]", file=err)
+                return 1
+            await session.commit()
+    finally:
+        await engine.dispose()
+    print(
+        f"published revision {number}: {len(published)} entries. A running `haze serve` "
+        "follows it after a restart (publishing through the API applies it at once).",
+        file=err,
+    )
+    return 0
+
+
+def run_import(settings: Settings, path: str, author: str) -> int:
+    return asyncio.run(import_list(settings, Path(path), author, sys.stderr))
+
+
+def run_export(settings: Settings, revision: int | None, out_path: str | None) -> int:
     if out_path is None:
-        return asyncio.run(export_list(Settings(), revision, sys.stdout, sys.stderr))
+        return asyncio.run(export_list(settings, revision, sys.stdout, sys.stderr))
     with open(out_path, "w", newline="", encoding="utf-8") as out:
-        return asyncio.run(export_list(Settings(), revision, out, sys.stderr))
+        return asyncio.run(export_list(settings, revision, out, sys.stderr))
+
+
+def run_diff(settings: Settings, old: int, new: int) -> int:
+    return asyncio.run(diff_lists(settings, old, new, sys.stdout, sys.stderr))
+
+
+def run_publish(settings: Settings, number: int, author: str) -> int:
+    return asyncio.run(publish_list(settings, number, author, sys.stderr))

@@ -1,10 +1,12 @@
 """``haze replay kundulun --url ...``: push the sample episode through a running service.
 
 The episode (2026-12-01 to 12-14) is moved in time, in whole days, so that its day ``--day``
-(default 7, the peak: orange/red in force) is today. Its hourly readings up to the current
-hour are posted in batches as the stations would, and its forecasts issued up to now are
-posted in issue order as the forecasters would; each forecast's decision is printed as the
-service answers it. At the end come the alerts in force and what one enterprise must do.
+(default 7, the peak: orange/red in force) is today. Its hourly readings of the hours before
+the current one are posted in batches as the stations would (a reading already posted for
+the current hour, as in the README's walkthrough, is left alone), and its forecasts issued up
+to now are posted in issue order as the forecasters would; each forecast's decision is
+printed in words as the service answers it. At the end come the alerts in force and what
+one enterprise must do.
 Everything goes through the public API with an operator token: nothing is written to the
 database directly.
 """
@@ -78,6 +80,13 @@ def replay(
         f"day {day} is today ({today}).",
         file=out,
     )
+    current_hour = now.astimezone(_LOCAL).replace(minute=0, second=0, microsecond=0)
+    until = current_hour - dt.timedelta(hours=1)
+    print(
+        f"Readings of the hours up to {until:%Y-%m-%d %H:00} (+08:00), not the current hour; "
+        "forecasts issued up to now.",
+        file=out,
+    )
     counts = {"readings_accepted": 0, "readings_rejected": 0, "forecasts": 0}
     batch: list[dict[str, Any]] = []
 
@@ -90,7 +99,7 @@ def replay(
 
     forecasts = sorted(episode.forecasts, key=lambda f: f.issued_at)
     pending = [f for f in forecasts if f.issued_at + shift <= now]
-    for row in _shifted_readings(shift, now):
+    for row in _shifted_readings(shift, until):
         at = dt.datetime.fromisoformat(row["observed_at"])
         while pending and pending[0].issued_at + shift <= at:
             flush()
@@ -110,18 +119,53 @@ def replay(
     return counts
 
 
+_EVENTS = {
+    "issue": "issues the {level} warning",
+    "upgrade": "raises the warning to {level}",
+    "downgrade": "lowers the warning to {level}",
+    "lift": "lifts the warning",
+    "hold": "keeps the {level} warning",
+    "propose": "proposes lifting the warning (an operator approves it)",
+    "approve": "lifting approved",
+    "expire": "the warning expires",
+}
+
+
+def describe(body: dict[str, Any], answer: dict[str, Any]) -> str:
+    """One line in words: the forecast, what it decided, what that does to enterprises."""
+    days = body["daily"]
+    issued = dt.datetime.fromisoformat(body["issued_at"]).astimezone(_LOCAL)
+    head = (
+        f"{issued:%m-%d %H:%M} forecast for {body['region']} "
+        f"({days[0]['date'][5:]}..{days[-1]['date'][5:]}, peak AQI {max(d['aqi'] for d in days)})"
+    )
+    if answer.get("status") == "queued":
+        return f"{head}: queued for a consumer to decide"
+    if answer.get("duplicate"):
+        return f"{head}: already applied before, nothing changes"
+    decided = answer.get("level", "?")
+    level = (answer.get("alert") or {}).get("level") or "none"  # the region's, afterwards
+    done = [_EVENTS.get(e["kind"], e["kind"]).format(level=level) for e in answer["events"]]
+    if not done and decided == level:
+        done = ["no warning" if level == "none" else f"already at {level}, no change"]
+    elif not done:
+        said = "no warning" if decided == "none" else decided
+        done = [f"decides {said}, but the {level} warning in force stays"]
+    changed = answer.get("enterprises_changed", 0)
+    effect = (
+        "nothing changes for enterprises"
+        if changed == 0
+        else f"{changed} enterprise{'s' if changed != 1 else ''} must change what they do"
+    )
+    return f"{head}: {'; '.join(done)}; {effect}"
+
+
 def _post_forecast(
     client: httpx.Client, body: dict[str, Any], counts: dict[str, int], out: TextIO
 ) -> None:
     answer = _check(client.post("/api/v1/forecasts", json=body))
     counts["forecasts"] += 1
-    kinds = ", ".join(e["kind"] for e in answer.get("events", [])) or "no change"
-    print(
-        f"  forecast {body['region']} issued {body['issued_at'][:16]}: "
-        f"{answer.get('level', '?')} ({kinds}); "
-        f"{answer.get('enterprises_changed', 0)} enterprises changed",
-        file=out,
-    )
+    print(f"  {describe(body, answer)}", file=out)
 
 
 def _summary(client: httpx.Client, language: str, out: TextIO) -> None:

@@ -11,12 +11,6 @@ from collections.abc import Sequence
 from service.settings import Settings
 
 
-def _without_password(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
 def serve(settings: Settings, *, consumers: bool = True, log_level: str = "info") -> int:
     """Migrate, seed on first start, print a new operator token once, then serve."""
     import uvicorn
@@ -28,9 +22,15 @@ def serve(settings: Settings, *, consumers: bool = True, log_level: str = "info"
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    prepared = asyncio.run(prepare(settings))
+    prepared = asyncio.run(prepare(settings, sample=bool(settings.seed_sample)))
     if prepared.seeded:
         print("Loaded the sample Kundulun list as revision 1 (已载入昆都仑区示例清单).")
+    elif not settings.seed_sample:
+        print(
+            "HAZE_SEED_SAMPLE is off: the sample data is not loaded (load your regions, "
+            "stations and list, or set HAZE_SEED_SAMPLE=true on an empty database).",
+            flush=True,
+        )
     if prepared.operator_token:
         print(
             "\nOperator token — shown only now, keep it (操作员令牌，仅显示一次，请妥善保存):\n"
@@ -40,7 +40,7 @@ def serve(settings: Settings, *, consumers: bool = True, log_level: str = "info"
     mode = "with consumers" if consumers else "API only (--no-consumers)"
     print(
         f"Haze Response on http://{settings.host}:{settings.port} ({mode}); "
-        f"API docs at /docs; database {_without_password(settings.database_url)}",
+        f"API docs at /docs; database {settings.database_shown}",
         flush=True,
     )
     app = create_app(settings, consumers=consumers)

@@ -121,9 +121,11 @@ class ActionBoard:
 
 
 def _alert_tag(alert: Alert | None) -> str:
-    """A short stable tag of an alert's identity and timing ("-" for none)."""
+    """A short stable tag of everything of an alert an answer shows: identity, timing, source
+    and reason ("-" for none)."""
     if alert is None:
         return "-"
     fields = (alert.region, alert.level, alert.response, alert.issued_at, alert.starts_at)
-    text = "|".join(map(str, (*fields, alert.ends_at)))
+    reason = sorted(alert.reason.items())
+    text = "|".join(map(str, (*fields, alert.ends_at, alert.source, reason)))
     return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()

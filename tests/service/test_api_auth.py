@@ -115,8 +115,8 @@ async def test_every_route_of_the_app_is_documented_so_the_role_matrix_covers_it
         "/readyz",
         "/metrics",
         "/openapi.json",
+        "/",
         "/docs",
-        "/docs/oauth2-redirect",
         "/redoc",
     }
 

@@ -187,9 +187,9 @@ async def test_pages_cover_every_hour_and_day_exactly_once(api: Api) -> None:
     one_by_one = await _all(api, daily, **{"from": FROM, "to": TO, "limit": 1})
     assert [d["date"] for d in one_by_one] == DAYS
     assert [d["starts_at"] for d in one_by_one] == [
-        "2026-02-26T16:00:00Z",
-        "2026-02-27T16:00:00Z",
-        "2026-02-28T16:00:00Z",
+        "2026-02-27T00:00:00+08:00",
+        "2026-02-28T00:00:00+08:00",
+        "2026-03-01T00:00:00+08:00",
     ]
     assert one_by_one == (await _get(api, daily, **{"from": FROM, "to": TO}))["items"]
     # a day starting after `from` is the first; the day `to` falls in is not listed
@@ -423,7 +423,7 @@ async def test_each_region_day_shows_its_forecasts_and_a_missed_forecast(api: Ap
     assert clean["aqi"] is not None and clean["aqi"] <= 100 and not clean["missed_forecast"]
     assert dirty["aqi"] > 200 and dirty["missed_forecast"] and not dirty["warned"]
     assert dirty["forecasts"] == [
-        {"issued_at": "2026-02-26T08:00:00Z", "aqi": 120, "driver": "pm25", "lead_days": 2}
+        {"issued_at": "2026-02-26T16:00:00+08:00", "aqi": 120, "driver": "pm25", "lead_days": 2}
     ]
     assert empty["aqi"] is None and empty["forecasts"] == [] and not empty["missed_forecast"]
 

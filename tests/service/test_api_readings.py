@@ -337,7 +337,10 @@ async def test_twenty_of_twenty_four_hours_give_a_daily_aqi(api: Api) -> None:
     # The latest hour, PM2.5 100, between 60 (100) and 115 (150): 100 + 50 * 40 / 55 = 136.4
     # -> 137, category 3. Nineteen hours are too few for a 24-hour mean (GB 3095: 20).
     assert body["hourly"]["aqi"] == 137 and body["hourly"]["category"] == 3
-    assert body["daily"] is None and "pm25" in body["daily_missing"]
+    # The same shape as a region's: the window, its AQI null (the IAQI too).
+    assert body["daily"]["aqi"] is None and body["daily"]["category"] == 0
+    assert set(body["daily"]["iaqi"].values()) == {None} and "pm25" in body["daily_missing"]
+    assert dt.datetime.fromisoformat(body["daily"]["observed_at"]) == HOUR
     await _post(api, [pm25_only(19)], role="station")
     body = await _aqi(api, "1502A03", lang="en")
     # Mean 130 between 115 (150) and 150 (200): 150 + 50 * 15 / 35 = 171.4 -> 172, category 4.
@@ -403,14 +406,17 @@ async def test_stations_are_listed_in_chinese_by_default_and_in_english_on_reque
     assert accepting.json()["items"] == english
 
 
-async def test_stations_are_filtered_by_region(api: Api) -> None:
-    for region in ("150203005", "150200", "150203011"):
+async def test_stations_are_filtered_by_region_and_the_regions_under_it(api: Api) -> None:
+    sample = kundulun_stations()
+    towns = {s.region for s in sample if s.region.startswith("150203")}
+    under = {"150203005": {"150203005"}, "150203": towns, "150200": {"150200", *towns}}
+    for region, regions in under.items():
         listed = await api.client.get(
             "/api/v1/stations", params={"region": region}, headers=api.as_("operator")
         )
-        expected = sorted(s.station_id for s in kundulun_stations() if s.region == region)
+        expected = sorted(s.station_id for s in sample if s.region in regions)
         assert expected and [s["station_id"] for s in listed.json()["items"]] == expected
-        assert {s["region"] for s in listed.json()["items"]} == {region}
+    assert len(under["150200"]) > 1 and len(expected) == len(sample)
     nowhere = await api.client.get("/api/v1/stations?region=999", headers=api.as_("operator"))
     assert nowhere.status_code == 200 and nowhere.json() == {"items": [], "next_cursor": None}
 
@@ -645,6 +651,7 @@ async def test_a_regions_aqi_is_scored_from_its_stations_mean_concentrations(api
     # 100..150) of the 2026 table: 100 + 50 * (75 - 60) / (115 - 60) = 113.6, rounded up 114.
     assert hourly["means"]["pm25"] == 75.0 and hourly["stations"] == 2
     assert hourly["aqi"] == 114 and hourly["primary"] == ["pm25"]
-    assert found.json()["daily"]["aqi"] is None  # one hour is not 20 of 24
+    daily = found.json()["daily"]
+    assert daily["aqi"] is None and set(daily["iaqi"].values()) == {None}  # 1 hour of 20
     unknown = await api.client.get("/api/v1/regions/NOPE/aqi", headers=api.as_("station"))
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "region.unknown"

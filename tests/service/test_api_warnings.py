@@ -173,6 +173,21 @@ async def test_the_same_forecast_posted_again_is_a_duplicate_and_changes_nothing
     assert [e["kind"] for e in history] == ["issue"]
 
 
+async def test_a_forecast_reposted_with_the_same_issue_time_but_other_days_is_a_conflict(
+    api: Api,
+) -> None:
+    issued = _now()
+    first = await _post_forecast(api, _forecast(ORANGE, issued=issued))
+    assert first.status_code == 200 and first.json()["level"] == "orange"
+    answer = await _post_forecast(api, _forecast(RED, issued=issued), lang="en")
+    assert answer.status_code == 409, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "forecast.conflict" and "issued_at" in error["messages"]["en"]
+    assert error["details"][0]["field"] == "issued_at"
+    assert await _count(api, Forecast) == 1
+    assert await _levels(api, ENTERPRISES[:3]) == {"orange"}
+
+
 async def test_a_clean_forecast_issues_nothing(api: Api) -> None:
     answer = await _post_forecast(api, _forecast([80, 95, 140]), lang="en")
     decision = answer.json()

@@ -1,5 +1,6 @@
 """The action board: answers, ETags and the ids it reports changed."""
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -58,6 +59,21 @@ def test_a_new_alert_end_changes_the_etag_without_changing_the_level():
     changed = b.apply_alerts({"150203": again}, later)
     assert some in changed and b.etag(some) != first
     assert b.answer(some).actions.level is Level.YELLOW
+
+
+@pytest.mark.parametrize(
+    "change", [{"source": "joint"}, {"reason": {"zh-CN": "另一原因", "en": "another reason"}}]
+)
+def test_an_alerts_source_or_reason_changes_the_etag(change: dict) -> None:
+    b = board()
+    one = manual("150203", Level.YELLOW)
+    b.apply_alerts(one, AT)
+    some = kundulun_list().entries[0].enterprise_id
+    first, shown = b.etag(some), b.answer(some)
+    state = one["150203"]
+    other = dataclasses.replace(state, current=dataclasses.replace(state.current, **change))
+    b.apply_alerts({"150203": other}, AT)
+    assert b.answer(some).alert != shown.alert and b.etag(some) != first
 
 
 def test_lifting_reports_the_enterprises_and_returns_to_no_cut():

@@ -74,3 +74,73 @@ def test_import_reports_bad_rows_by_line_and_exits_1(seeded: Settings, tmp_path:
 def test_export_of_a_missing_revision_says_so(seeded: Settings, capsys):
     assert haze(["list", "export", "--revision", "9"]) == 2
     assert "no such revision" in capsys.readouterr().err
+
+
+def _import_changed(tmp_path: Path, change) -> None:
+    out = tmp_path / "list.csv"
+    assert haze(["list", "export", "-o", str(out)]) == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    change(rows)
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    haze(["list", "import", str(out)])
+
+
+def test_diff_shows_what_a_draft_changes_and_publish_publishes_it(
+    seeded: Settings, tmp_path: Path, capsys
+):
+    first = kundulun_list().entries
+
+    def change(rows: list[dict]) -> None:
+        rows[0]["contact"] = "0472-0000000"
+        del rows[1]
+
+    _import_changed(tmp_path, change)
+    capsys.readouterr()
+    assert haze(["list", "diff", "1", "2"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert f"- {first[1].enterprise_id}" in lines
+    assert any(line.startswith(f"~ {first[0].enterprise_id} contact: ") for line in lines)
+    assert "0 added, 1 removed, 1 changed" in captured.err
+    assert haze(["list", "publish", "2", "--author", "op"]) == 0
+    assert "published revision 2: 89 entries" in capsys.readouterr().err
+    assert not revision(seeded, 2).is_draft
+    assert haze(["list", "publish", "2"]) == 1  # published revisions are frozen
+    assert "2" in capsys.readouterr().err
+
+
+def test_publish_refuses_an_invalid_draft_with_every_error(
+    seeded: Settings, tmp_path: Path, capsys
+):
+    def change(rows: list[dict]) -> None:
+        rows[2]["grade"] = "ZZ"
+        rows[3]["grade"] = "ZZ"
+
+    _import_changed(tmp_path, change)
+    capsys.readouterr()
+    assert haze(["list", "publish", "2"]) == 1
+    err = capsys.readouterr().err
+    assert "not published" in err and err.count("[") >= 2
+    assert revision(seeded, 2).is_draft
+
+
+def test_every_list_command_names_its_database_and_none_creates_an_empty_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HAZE_DATA_DIR", str(tmp_path / "nowhere"))
+    monkeypatch.delenv("HAZE_DATABASE_URL", raising=False)
+    for command in (["list", "export"], ["list", "diff", "1", "2"], ["token", "list"]):
+        assert haze(command) == 2
+        err = capsys.readouterr().err
+        assert f"database: sqlite+aiosqlite:///{tmp_path}/nowhere/haze.db" in err
+        assert "no database at" in err and "haze serve" in err
+    assert not (tmp_path / "nowhere").exists() and not (tmp_path / ".haze").exists()
+
+
+def test_commands_print_the_database_they_use(seeded: Settings, capsys):
+    assert haze(["list", "export"]) == 0
+    assert f"database: {seeded.database_url}" in capsys.readouterr().err

@@ -103,3 +103,13 @@ async def test_a_page_holds_at_least_one_and_at_most_1000(api: Api, url: str) ->
     for limit in (0, 1001):
         answer = await api.client.get(url, params={"limit": limit}, headers=api.as_("operator"))
         assert answer.status_code == 422 and answer.json()["error"]["code"] == "request.invalid"
+
+
+async def test_a_revisions_cursor_beyond_the_integer_range_is_refused(api: Api) -> None:
+    """Found by the fuzzer after the listings were paged: 2**45 reached PostgreSQL (500)."""
+    for cursor in (2**31, 2**45, -1):
+        answer = await api.client.get(
+            "/api/v1/list/revisions", params={"cursor": cursor}, headers=api.as_("operator")
+        )
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["code"] == "request.invalid"

@@ -53,3 +53,25 @@ def test_chinese_timeline_and_cli_entry_point(capsys):
     assert haze(["replay", "--offline", "--lang", "zh-CN"]) == 0
     out = capsys.readouterr().out
     assert "预警事件" in out and "昆都仑区" in out
+
+
+def test_live_replay_lines_say_in_words_what_a_forecast_did() -> None:
+    from service.commands.replay_live import describe
+
+    body = {
+        "region": "150203",
+        "issued_at": "2026-12-05T08:00:00+08:00",
+        "daily": [{"date": "2026-12-05", "aqi": 220}, {"date": "2026-12-08", "aqi": 260}],
+    }
+    orange = {"level": "orange", "alert": {"level": "orange"}, "enterprises_changed": 90}
+    issued = describe(body, orange | {"events": [{"kind": "issue"}]})
+    assert issued == (
+        "12-05 08:00 forecast for 150203 (12-05..12-08, peak AQI 260): "
+        "issues the orange warning; 90 enterprises must change what they do"
+    )
+    same = describe(body, orange | {"events": [], "enterprises_changed": 0})
+    assert same.endswith("already at orange, no change; nothing changes for enterprises")
+    lower = {"level": "none", "alert": {"level": "orange"}, "events": [], "enterprises_changed": 0}
+    assert "decides no warning, but the orange warning in force stays" in describe(body, lower)
+    again = describe(body, orange | {"events": [], "duplicate": True})
+    assert again.endswith("already applied before, nothing changes")

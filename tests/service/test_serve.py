@@ -4,6 +4,7 @@ pushes the sample episode through it and ``haze token create`` hands out a worki
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import os
@@ -36,9 +37,11 @@ class Served:
     output: Path
 
 
-def _start(data_dir: Path, port: int, output: Path) -> subprocess.Popen:
+def _start(data_dir: Path, port: int, output: Path, **extra: str) -> subprocess.Popen:
     env = os.environ | {"HAZE_DATA_DIR": str(data_dir), "HAZE_PORT": str(port)}
     env.pop("HAZE_DATABASE_URL", None)
+    env.pop("HAZE_SEED_SAMPLE", None)
+    env.update(extra)
     with output.open("ab") as sink:
         return subprocess.Popen(
             [sys.executable, "-m", "service.commands.cli", "serve", "--log-level", "warning"],
@@ -128,9 +131,20 @@ def test_a_large_body_behind_small_headers_is_read_as_usual(served: Served) -> N
 def test_replay_pushes_the_episode_and_the_enterprise_must_act(served: Served) -> None:
     headers = {"Authorization": f"Bearer {served.token}", "Accept-Language": "en"}
     out = io.StringIO()
+    now = dt.datetime.now(dt.UTC)
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    walkthrough = {"station_id": "1502A01", "observed_at": hour.isoformat(), "pm25": 180}
+    walkthrough |= {"pm10": 240, "so2": 40, "no2": 70, "o3": 20, "co": 2.1}  # the README's
     with httpx.Client(base_url=served.url, headers=headers, timeout=60) as client:
-        counts = replay_live.replay(client, day=7, out=out)
+        assert client.post("/api/v1/readings", json=[walkthrough]).status_code in (200, 202)
+        counts = replay_live.replay(client, day=7, out=out, now=now)
         actions = client.get(f"/api/v1/enterprises/{ENTERPRISE}/actions").json()
+        kept = client.get("/api/v1/stations/1502A01/aqi").json()["hourly"]
+    # The walkthrough's reading of the current hour is not overwritten by the episode's.
+    assert dt.datetime.fromisoformat(kept["observed_at"]) == hour and kept["aqi"] == 230
+    text = out.getvalue()
+    assert "(no change)" not in text and "0 enterprises changed" not in text
+    assert "issues the " in text and "must change what they do" in text
     assert counts["readings_accepted"] > 1000 and counts["readings_rejected"] == 0
     assert counts["forecasts"] >= 7
     # Day 7 of the sample episode is in an orange warning over Kundulun (sample_episode.json).
@@ -168,3 +182,20 @@ def test_replay_without_a_token_says_how_to_give_one(
     monkeypatch.delenv("HAZE_TOKEN", raising=False)
     assert haze(["replay", "kundulun"]) == 2
     assert "HAZE_TOKEN" in capsys.readouterr().err
+
+
+def test_a_database_given_by_url_gets_no_sample_unless_asked(tmp_path: Path) -> None:
+    port, output = free_port(), tmp_path / "serve.log"
+    url = f"sqlite+aiosqlite:///{tmp_path}/production.db"
+    process = _start(tmp_path / "data", port, output, HAZE_DATABASE_URL=url)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/readyz", process, output, STARTUP_LIMIT_S)
+        text = output.read_text()
+        token = re.findall(r"haze_[A-Za-z0-9_-]{43}", text)[0]
+        auth = {"Authorization": f"Bearer {token}"}
+        regions = httpx.get(f"http://127.0.0.1:{port}/api/v1/regions", headers=auth)
+    finally:
+        stop(process)
+    assert regions.status_code == 200 and regions.json()["items"] == []
+    assert "HAZE_SEED_SAMPLE is off" in text and "revision 1" not in text
+    assert f"database: {url}" in text

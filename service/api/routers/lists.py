@@ -91,7 +91,10 @@ async def get_revisions(
     _: OperatorDep,
     session: SessionDep,
     limit: Limit = DEFAULT_LIMIT,
-    cursor: Annotated[int | None, Query(description="`next_cursor` of the previous page.")] = None,
+    cursor: Annotated[
+        int | None,
+        Query(ge=0, le=INT_MAX, description="`next_cursor` of the previous page."),
+    ] = None,
 ) -> Page[RevisionOut]:
     """Every revision, oldest first, a page at a time."""
     infos, next_cursor = await lists.page_revisions(session, limit=limit, after=cursor)

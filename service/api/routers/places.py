@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from service.api.deps import LanguageDep, OperatorDep, PrincipalDep, RuntimeDep, SessionDep
 from service.api.schemas.paging import DEFAULT_LIMIT, Cursor, Limit, Page
@@ -111,13 +111,18 @@ async def put_station(
 async def get_stations(
     _: PrincipalDep,
     session: SessionDep,
+    runtime: RuntimeDep,
     language: LanguageDep,
-    region: str | None = None,
+    region: Annotated[
+        str | None, Query(description="Only stations in this region or any region under it.")
+    ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[StationOut]:
-    """Stations (of one region, if given) by id, a page at a time."""
-    found, next_cursor = await stations.page(session, region, limit=limit, after=cursor)
+    """Stations (of one region and the regions under it, if given) by id, a page at a time."""
+    tree = runtime.state.tree
+    within = None if region is None else tree.subtree(region) if region in tree else [region]
+    found, next_cursor = await stations.page(session, within, limit=limit, after=cursor)
     items = [StationOut.of(s, language) for s in found]
     return Page[StationOut](items=items, next_cursor=next_cursor)
 
@@ -167,8 +172,8 @@ async def get_station_aqi(
             hourly.edition,
             language,
         ),
-        daily=None
-        if found.daily_aqi is None or found.daily_window_end is None
+        daily=None  # no reading at all; else the window, with aqi null while it is not valid
+        if found.daily_window_end is None
         else AqiOut.of(
             found.daily_window_end,
             found.daily_aqi,

@@ -24,12 +24,13 @@ from service.api.schemas.alerts import (
     ManualAlertIn,
 )
 from service.api.schemas.inputs import Instant, RangeBound
+from service.api.schemas.times import LocalInstant, local_iso
 from service.api.text_guard import TextGuard
 from service.api.time_range import aware, time_range
 from service.bus.records import encode_forecast
 from service.errors import BUS_RESPONSES, ERROR_RESPONSES, HazeError
 from service.services.forecast_check import forecast_problems
-from service.storage.repositories import alerts, audit, utcnow
+from service.storage.repositories import alerts, audit, forecasts, utcnow
 
 router = APIRouter(tags=["warnings"], responses=ERROR_RESPONSES, dependencies=[TextGuard])
 
@@ -37,7 +38,7 @@ router = APIRouter(tags=["warnings"], responses=ERROR_RESPONSES, dependencies=[T
 class Queued(BaseModel):
     status: str = "queued"
     region: str
-    issued_at: dt.datetime
+    issued_at: LocalInstant
 
 
 def _check_region(runtime: RuntimeDep, region: str) -> None:
@@ -77,7 +78,7 @@ async def post_forecast(
         first = problems[0]
         raise HazeError(422, first.code, first.message, [p.detail() for p in problems])
     try:
-        body.to_domain()
+        forecast = body.to_domain()
     except ValueError as exc:  # a rule of the domain the checks above do not know yet
         message = text("预报不符合规则：" + str(exc), "The forecast breaks a rule: " + str(exc))
         raise HazeError(422, "forecast.invalid", message, [{"field": "daily"}]) from exc
@@ -85,6 +86,18 @@ async def post_forecast(
     # the database down nothing reaches the topic (503 database.unavailable, nothing taken);
     # once the publish returned nothing else can fail, so no answer contradicts the topic.
     async with runtime.session_maker() as session:
+        if await forecasts.conflicts(session, forecast):
+            issued = local_iso(body.issued_at)
+            raise HazeError(
+                409,
+                "forecast.conflict",
+                text(
+                    f"{body.region} 在 {issued} 发布的预报已存在且内容不同",
+                    f"A forecast for {body.region} issued at {issued} is already stored with "
+                    "other days: give it a new issued_at",
+                ),
+                [{"field": "issued_at", "value": issued}],
+            )
         details = {"issued_at": body.issued_at.isoformat()}
         target = f"region/{body.region}"
         await audit.record(session, operator.token_id, "forecast.post", target, details)
@@ -95,7 +108,7 @@ async def post_forecast(
         response.status_code = status.HTTP_202_ACCEPTED
         return Queued(region=body.region, issued_at=body.issued_at)
     decision = outcome.decision
-    if decision is None:  # a redelivered forecast: its decision, recomputed, changed nothing
+    if decision is None:  # the same forecast again: its decision (same body), changed nothing
         warnings = runtime.state.warnings
         rules = warnings.rules.for_region(body.region, warnings.tree.ancestors(body.region))
         decision = decide(body.to_domain(), rules)

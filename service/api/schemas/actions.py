@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pydantic import BaseModel, Field
 
 from emission_list.i18n import pick
 from emission_list.levels import LIST_POLLUTANTS
 from service.api.schemas.alerts import LevelName, ResponseName
+from service.api.schemas.times import LocalInstant
 from service.services.board import BoardAnswer
 
 
@@ -22,7 +21,7 @@ class AlertRef(BaseModel):
     region: str
     level: LevelName
     source: str
-    issued_at: dt.datetime | None
+    issued_at: LocalInstant | None
     reason: str
 
 
@@ -39,8 +38,8 @@ class EnterpriseActionsOut(BaseModel):
         description="Required reduction per pollutant [kg/day]: so2, nox, pm, vocs."
     )
     actions: list[ActionOut]
-    valid_from: dt.datetime | None
-    valid_until: dt.datetime | None
+    valid_from: LocalInstant | None
+    valid_until: LocalInstant | None
 
     @classmethod
     def of(cls, answer: BoardAnswer, language: str) -> EnterpriseActionsOut:

@@ -12,6 +12,7 @@ from emission_list.i18n import Text, pick
 from emission_list.levels import Driver
 from emission_list.warnings import Decision, Forecast, ForecastDay
 from service.api.schemas.inputs import DayText, Instant, Stamp
+from service.api.schemas.times import LocalInstant, local_iso
 from service.services.warnings import Outcome
 from service.storage.repositories.alerts import StoredEvent
 
@@ -63,9 +64,9 @@ class AlertOut(BaseModel):
     response: ResponseName | None
     status: str
     source: Literal["forecast", "manual", "joint"]
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-    issued_at: dt.datetime | None
+    starts_at: LocalInstant
+    ends_at: LocalInstant
+    issued_at: LocalInstant | None
     reason: str
     rule_id: str | None
     forecast_days: list[dt.date]
@@ -122,7 +123,7 @@ class DecisionOut(BaseModel):
 
 
 def event_summary(event: AlertEvent, language: str) -> dict[str, str]:
-    return {"kind": event.kind, "at": event.at.isoformat(), "reason": pick(event.reason, language)}
+    return {"kind": event.kind, "at": local_iso(event.at), "reason": pick(event.reason, language)}
 
 
 class ChangeOut(BaseModel):
@@ -149,7 +150,7 @@ class EventOut(BaseModel):
 
     kind: str
     region: str
-    at: dt.datetime
+    at: LocalInstant
     previous_level: str
     reason: str
     alert: AlertOut | None

@@ -15,6 +15,7 @@ from emission_list.aqi import POLLUTANTS as IAQI_ORDER
 from emission_list.aqi_categories import CATEGORIES
 from emission_list.i18n import pick
 from service.api.schemas.places import AqiOut, RegionResultOut
+from service.api.schemas.times import LocalInstant
 from service.services.daily_aqi import DAILY_MEANS, Day
 from service.services.verification import VerifiedDay
 from service.storage.repositories.readings import POLLUTANTS
@@ -54,7 +55,7 @@ class DailyAqiOut(BaseModel):
     CSV_KEYS: ClassVar[dict[str, tuple[str, ...]]] = {"iaqi": IAQI_ORDER, "means": DAILY_MEANS}
 
     date: dt.date = Field(description="The local day.")
-    starts_at: dt.datetime = Field(description="The local midnight starting the day.")
+    starts_at: LocalInstant = Field(description="The local midnight starting the day.")
     aqi: int | None
     category: int = Field(description="1 (excellent) .. 6 (severe); 0 when there is no AQI.")
     category_name: str
@@ -102,7 +103,7 @@ class RegionDailyOut(DailyAqiOut):
 class ReadingOut(BaseModel):
     """A stored reading [µg/m³; mg/m³ for CO] of the hour ending at ``observed_at``."""
 
-    observed_at: dt.datetime
+    observed_at: LocalInstant
     pm25: float | None
     pm10: float | None
     so2: float | None
@@ -118,7 +119,7 @@ class ReadingOut(BaseModel):
 
 
 class ForecastForOut(BaseModel):
-    issued_at: dt.datetime
+    issued_at: LocalInstant
     aqi: int
     driver: str
     lead_days: int = Field(description="Days from the forecast's local issue date to this day.")
@@ -132,7 +133,7 @@ class VerifiedDayOut(BaseModel):
     }
 
     date: dt.date
-    starts_at: dt.datetime
+    starts_at: LocalInstant
     aqi: int | None = Field(description="Observed daily AQI; null without valid data.")
     category: int
     category_name: str

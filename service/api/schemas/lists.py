@@ -13,6 +13,7 @@ from emission_list.levels import LIST_POLLUTANTS
 from emission_list.revisions import RevisionDiff
 from emission_list.validation import FieldError
 from service.api.schemas.inputs import Day
+from service.api.schemas.times import LocalInstant
 from service.storage.repositories.lists import RevisionInfo
 
 ENTRY_EXAMPLE: dict[str, Any] = {
@@ -95,8 +96,8 @@ class RevisionOut(BaseModel):
     effective_from: dt.date
     author: str
     note: str | dict[str, str]
-    created_at: dt.datetime
-    published_at: dt.datetime | None
+    created_at: LocalInstant
+    published_at: LocalInstant | None
     entries: int
 
     @classmethod

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validat
 from emission_list.aqi_categories import CATEGORIES
 from emission_list.i18n import Text, pick, text
 from emission_list.samples import GAS_REFERENCE, PARTICLE_ACTUAL, Region, Station
+from service.api.schemas.times import LocalInstant
 
 
 def _bilingual(value: object) -> object:
@@ -161,7 +162,7 @@ class StationOut(BaseModel):
 class AqiOut(BaseModel):
     """One AQI: the hour's (1h) or the 24 hours' ending at ``observed_at``."""
 
-    observed_at: dt.datetime
+    observed_at: LocalInstant
     aqi: int | None
     category: int = Field(description="1 (excellent) .. 6 (severe); 0 when there is no AQI.")
     category_name: str
@@ -213,12 +214,16 @@ class RegionAqiOut(BaseModel):
     region: str
     hourly: RegionResultOut | None = Field(description="The latest hour with a reading.")
     daily: RegionResultOut | None = Field(
-        description="The 24-hour AQI ending at the latest hour with a reading."
+        description="The 24-hour AQI ending at the latest hour with a reading (null when "
+        "there is none); its `aqi` is null while too few hours are valid."
     )
 
 
 class StationAqiOut(BaseModel):
     station_id: str
     hourly: AqiOut | None
-    daily: AqiOut | None = Field(description="The 24-hour AQI, only when valid (>= 20 hours).")
+    daily: AqiOut | None = Field(
+        description="The 24-hour AQI ending at the latest hour (null when there is none); "
+        "its `aqi` is null while too few hours are valid (20 of 24: see daily_missing)."
+    )
     daily_missing: list[str] = Field(description="Pollutants without a valid 24-hour value.")

@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.schemas.inputs import Instant
+from service.api.schemas.inputs import Stamp
 
 POLLUTANT_FIELDS: tuple[str, ...] = ("pm25", "pm10", "so2", "no2", "o3", "co")
 
@@ -33,7 +33,7 @@ class ReadingIn(BaseModel):
     )
 
     station_id: str = Field(min_length=1, max_length=32)
-    observed_at: Instant = Field(
+    observed_at: Stamp = Field(  # its range: service.services.reading_rules (codes)
         description="ISO 8601 with offset; the hour the value ends (14:00 covers 13:00-14:00)."
     )
     pm25: float | None = Field(None, strict=True, description="PM2.5 [µg/m³], actual conditions")

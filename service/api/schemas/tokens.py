@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.schemas.inputs import Instant
+from service.api.schemas.times import LocalInstant
 from service.storage.models import Token
 
 Role = Literal["operator", "station", "enterprise"]
@@ -43,9 +43,9 @@ class TokenOut(BaseModel):
     enterprise_id: str | None
     station_ids: list[str]
     label: str
-    created_at: dt.datetime
-    expires_at: dt.datetime | None
-    revoked_at: dt.datetime | None
+    created_at: LocalInstant
+    expires_at: LocalInstant | None
+    revoked_at: LocalInstant | None
     created_by: str | None
 
     @classmethod

@@ -22,16 +22,32 @@ async def add(session: AsyncSession, forecast: Forecast) -> bool:
     )
     if known is not None:
         return False
-    days = [
-        {"date": d.date.isoformat(), "aqi": d.aqi, "driver": str(d.driver)} for d in forecast.days
-    ]
     session.add(
         ForecastRow(
-            region=forecast.region, issued_at=forecast.issued_at, days=days, received_at=utcnow()
+            region=forecast.region,
+            issued_at=forecast.issued_at,
+            days=_days(forecast),
+            received_at=utcnow(),
         )
     )
     await session.flush()
     return True
+
+
+def _days(forecast: Forecast) -> list[dict[str, object]]:
+    return [
+        {"date": d.date.isoformat(), "aqi": d.aqi, "driver": str(d.driver)} for d in forecast.days
+    ]
+
+
+async def conflicts(session: AsyncSession, forecast: Forecast) -> bool:
+    """True when a forecast of the same region and issue time is stored with other days."""
+    stored = await session.scalar(
+        select(ForecastRow.days).where(
+            ForecastRow.region == forecast.region, ForecastRow.issued_at == forecast.issued_at
+        )
+    )
+    return stored is not None and stored != _days(forecast)
 
 
 async def issued_between(

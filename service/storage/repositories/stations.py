@@ -60,26 +60,32 @@ async def get(session: AsyncSession, station_id: str) -> Station | None:
     return None if row is None else _domain(row)
 
 
-async def list_all(session: AsyncSession, region: str | None = None) -> list[Station]:
-    """Every station (of one region, if given), by id."""
+async def list_all(
+    session: AsyncSession, region: str | Collection[str] | None = None
+) -> list[Station]:
+    """Every station (of one region or of any of several, if given), by id."""
     statement = select(StationRow).order_by(StationRow.station_id)
-    if region is not None:
+    if isinstance(region, str):
         statement = statement.where(StationRow.region == region)
+    elif region is not None:
+        statement = statement.where(StationRow.region.in_(list(region)))
     return [_domain(row) for row in (await session.execute(statement)).scalars()]
 
 
 async def page(
     session: AsyncSession,
-    region: str | None = None,
+    region: str | Collection[str] | None = None,
     *,
     limit: int = paging.DEFAULT_LIMIT,
     after: str | None = None,
 ) -> tuple[list[Station], str | None]:
-    """Up to ``limit`` stations (of one region, if given) by id after the id ``after``, and
-    the next cursor."""
+    """Up to ``limit`` stations (of one region or of any of several, if given) by id after the
+    id ``after``, and the next cursor."""
     statement = select(StationRow)
-    if region is not None:
+    if isinstance(region, str):
         statement = statement.where(StationRow.region == region)
+    elif region is not None:
+        statement = statement.where(StationRow.region.in_(list(region)))
     keys = None if after is None else (after,)
     statement = paging.keyset(statement, [StationRow.station_id], keys, limit)
     found = [_domain(row) for row in (await session.execute(statement)).scalars()]
