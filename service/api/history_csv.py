@@ -21,7 +21,7 @@ from typing import Any
 from fastapi import Request, Response
 from pydantic import BaseModel
 
-from service.api.paging import Page
+from service.api.schemas.paging import Page
 
 CSV = "text/csv"
 

@@ -1,4 +1,5 @@
-"""Cursor paging shared by the listings: ``{"items": [...], "next_cursor": ...}``.
+"""Opaque cursors of the listings that page by more than one key (the history listings,
+the alert events); a page is :class:`service.api.schemas.paging.Page`.
 
 A page holds at most ``limit`` items in a fixed order; ``next_cursor`` (null on the last page)
 passed back as ``?cursor=`` gives the page after it, with the same other parameters. A cursor
@@ -12,21 +13,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any, Generic, TypeVar
-
-from pydantic import BaseModel, Field
+from typing import Any
 
 from emission_list.i18n import text
 from service.errors import HazeError
-
-T = TypeVar("T")
-
-
-class Page(BaseModel, Generic[T]):
-    """One page of a listing."""
-
-    items: list[T]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end.")
 
 
 def encode_cursor(*key: str | int) -> str:

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Query, Request
 
 from service.api import history_csv
 from service.api.deps import LanguageDep, PrincipalDep, RuntimeDep, SessionDep
-from service.api.paging import Page, decode_cursor, encode_cursor, invalid_cursor
+from service.api.paging import decode_cursor, encode_cursor, invalid_cursor
 from service.api.schemas.history import (
     HourlyAqiOut,
     ReadingOut,
@@ -28,6 +28,7 @@ from service.api.schemas.history import (
     VerifiedDayOut,
 )
 from service.api.schemas.inputs import RangeBound
+from service.api.schemas.paging import Page
 from service.api.text_guard import TextGuard
 from service.api.time_range import TimeRange, time_range
 from service.errors import ERROR_RESPONSES, not_found

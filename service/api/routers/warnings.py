@@ -14,7 +14,7 @@ from emission_list.levels import Response as AlertResponse
 from emission_list.warnings import decide
 from service.api import history_csv
 from service.api.deps import LanguageDep, OperatorDep, PrincipalDep, RuntimeDep, SessionDep
-from service.api.paging import Page, decode_cursor, encode_cursor, invalid_cursor
+from service.api.paging import decode_cursor, encode_cursor, invalid_cursor
 from service.api.schemas.alerts import (
     AlertOut,
     ChangeOut,
@@ -24,6 +24,7 @@ from service.api.schemas.alerts import (
     ManualAlertIn,
 )
 from service.api.schemas.inputs import Instant, RangeBound
+from service.api.schemas.paging import Page
 from service.api.schemas.times import LocalInstant, local_iso
 from service.api.text_guard import TextGuard
 from service.api.time_range import aware, time_range
