@@ -70,12 +70,7 @@ async def _one(bootstrap: str, outage_s: float, probe: bool) -> float:
         kafka_heartbeat_ms=500,
         kafka_request_timeout_s=5,
         metrics_port=0,
-        kafka_topic_readings=f"{tag}.readings",
-        kafka_topic_forecasts=f"{tag}.forecasts",
-        kafka_topic_alerts=f"{tag}.alerts",
-        kafka_topic_actions=f"{tag}.actions",
-        kafka_topic_dlq=f"{tag}.dlq",
-        kafka_group_readings=f"{tag}.g",
+        **tansu_server.private_topics(tag),
     )
     hour = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
 

@@ -174,10 +174,7 @@ def _settings(database_url: str, bootstrap: str, our_broker: bool):
         "rate_limit_operator": "0",
         "rate_limit_enterprise": "0",
     }
-    for name in ("readings", "forecasts", "alerts", "actions", "dlq"):
-        values[f"kafka_topic_{name}"] = f"bench{tag}.{name}"
-    values["kafka_group_readings"] = f"bench{tag}.readings"
-    values["kafka_group_forecasts"] = f"bench{tag}.forecasts"
+    values |= tansu_server.private_topics(f"bench{tag}")
     return Settings(**values)
 
 

@@ -76,11 +76,7 @@ async def broker_down(posts: int) -> dict[str, object]:
         kafka_request_timeout_s=5,
         admin_token=ADMIN,
         metrics_port=0,
-        kafka_topic_readings=f"b{tag}.readings",
-        kafka_topic_forecasts=f"b{tag}.forecasts",
-        kafka_topic_alerts=f"b{tag}.alerts",
-        kafka_topic_actions=f"b{tag}.actions",
-        kafka_topic_dlq=f"b{tag}.dlq",
+        **tansu_server.private_topics(f"b{tag}"),
         kafka_session_timeout_ms=2000,
         kafka_heartbeat_ms=500,
     )

@@ -91,3 +91,12 @@ def start() -> TansuServer:
             process.kill()
             process.wait()
     raise RuntimeError(f"Tansu did not start:\n{log.read_text(errors='replace')}")
+
+
+def private_topics(prefix: str) -> dict[str, str]:
+    """Settings naming topics and consumer groups of their own (``<prefix>.<name>``), so that
+    runs on one broker never see each other's records."""
+    names = ("readings", "forecasts", "alerts", "actions", "dlq")
+    topics = {f"kafka_topic_{name}": f"{prefix}.{name}" for name in names}
+    groups = {f"kafka_group_{name}": f"{prefix}.{name}" for name in ("readings", "forecasts")}
+    return topics | groups

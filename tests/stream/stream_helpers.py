@@ -17,6 +17,7 @@ from service.api.schemas.readings import CheckedReading
 from service.bus.records import encode_reading
 from service.settings import Settings
 from service.storage.models import Reading
+from tests.infra.tansu_server import private_topics
 
 #: Bounds on waiting for the stream to catch up: failure detectors, not performance limits.
 WAIT_LIMIT_S = 90.0
@@ -96,8 +97,5 @@ def stream_settings(database_url: str, bootstrap: str, **overrides: object) -> S
         "metrics_port": 0,
         "refresh_interval_s": 3600,
     }
-    for name in ("readings", "forecasts", "alerts", "actions", "dlq"):
-        values[f"kafka_topic_{name}"] = f"t{tag}.{name}"
-    values["kafka_group_readings"] = f"g{tag}.readings"
-    values["kafka_group_forecasts"] = f"g{tag}.forecasts"
+    values |= private_topics(f"t{tag}")
     return Settings(**(values | overrides))
