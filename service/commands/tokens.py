@@ -13,6 +13,7 @@ from typing import TextIO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.api.schemas.times import local_iso
 from service.settings import Settings
 from service.storage.engine import create_engine, make_session_maker
 from service.storage.migrate import migrate
@@ -39,7 +40,7 @@ async def list_tokens(settings: Settings, include_revoked: bool, out: TextIO) ->
     for t in found:
         holder = t.enterprise_id or ",".join(t.station_ids) or "-"
         times = [t.created_at, t.expires_at, t.revoked_at]
-        shown = ["-" if moment is None else moment.isoformat() for moment in times]
+        shown = ["-" if moment is None else local_iso(moment) for moment in times]
         print("\t".join([t.id, t.role, holder, t.label or "-", *shown]), file=out)
     return 0
 
