@@ -6,8 +6,9 @@ Two transports share one interface, so the consumers' code is the same in both m
   hands the batch to the topic's handler in the same process and returns only once the handler
   has finished (its database transaction committed). An acknowledged record is therefore
   stored; a handler failure reaches the caller, who answers with an error instead of 202.
-- The Kafka bus (``consumers/kafka_bus.py``, next issue): ``publish`` returns once the broker
-  acknowledged (acks=all); consumers take batches with ``getmany`` and call the same handlers.
+- The Kafka bus (:mod:`service.bus.kafka`): ``publish`` returns once the broker acknowledged
+  (acks=all); consumer loops (:mod:`consumers.runner`) take batches with ``getmany`` and call
+  the same handlers.
 
 Records of one topic are handled one batch at a time, in publish order, like one partition.
 On the in-process bus a large publish is handed over in chunks of :data:`CHUNK_RECORDS`, the
