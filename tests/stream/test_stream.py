@@ -32,7 +32,7 @@ from service.commands.process import build_runtime, create_app
 from service.commands.stream import create_topics
 from service.metrics import Metrics
 from service.storage.engine import create_engine
-from service.storage.models import AqiResult, Reading
+from service.storage.models import AqiResult, Outbox, Reading
 from tests.infra.servers import free_port
 
 HOUR = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
@@ -87,6 +87,15 @@ async def test_from_post_to_changed_actions_and_a_haze_actions_record(
                     return answer.json()["level"] == "orange"
 
                 await eventually(orange, "the enterprise's actions at orange")
+
+                # The board moves as the change commits; the relay publishes its records
+                # just after. Leaving the lifespan first would leave them for a next start.
+                async def relayed() -> bool:
+                    async with engine.connect() as connection:
+                        pending = select(func.count()).select_from(Outbox)
+                        return await connection.scalar(pending) == 0
+
+                await eventually(relayed, "the outbox row published")
         actions = await read_topic(
             settings, settings.kafka_topic_actions, len(kundulun_list().entries)
         )
