@@ -27,3 +27,14 @@ async def test_the_docs_load_their_scripts_and_styles_from_the_service(api: Api,
         fetched = await api.client.get(asset)
         assert fetched.status_code == 200 and len(fetched.content) > 500, asset
     assert "googleapis" not in html and "cdn." not in html
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+async def test_the_browser_is_told_to_fetch_nothing_from_other_hosts(api: Api, page: str) -> None:
+    """The pinned bundles themselves name outside hosts (ReDoc's vendor logo on a CDN, Swagger
+    UI's validator badge): the page's policy keeps the browser from asking for them."""
+    policy = (await api.client.get(page)).headers.get("content-security-policy", "")
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";") if d.strip())
+    for kind in ("default-src", "img-src", "connect-src", "font-src"):
+        assert directives.get(kind, "").split()[0] == "'self'", (kind, policy)
+        assert "http" not in directives[kind], policy
