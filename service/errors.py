@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -99,7 +99,12 @@ def error_response(
     message: Text,
     details: Sequence[Mapping[str, Any]] = (),
     headers: Mapping[str, str] | None = None,
-) -> JSONResponse:
+) -> Response:
+    """The error in the one JSON shape; a browser asking a page outside ``/api`` gets the
+    console's error page instead (``app.state.error_page``, when the console is installed)."""
+    page = _page_renderer(request)
+    if page is not None:
+        return page(request, status, code, message, details, headers)
     language = request_language(request)
     body = ErrorOut(
         error=ErrorBody(
@@ -110,6 +115,19 @@ def error_response(
         )
     )
     return JSONResponse(body.model_dump(), status_code=status, headers=dict(headers or {}))
+
+
+ErrorPage = Callable[
+    [Request, int, str, Text, Sequence[Mapping[str, Any]], Mapping[str, str] | None], Response
+]
+
+
+def _page_renderer(request: Request) -> ErrorPage | None:
+    app = request.scope.get("app")
+    renderer = getattr(getattr(app, "state", None), "error_page", None)
+    if renderer is None or request.url.path.startswith("/api/"):
+        return None
+    return renderer if "text/html" in request.headers.get("accept", "") else None
 
 
 _HTTP_CODES: dict[int, tuple[str, Text]] = {
@@ -151,17 +169,17 @@ def install(app: FastAPI, authenticate: Callable[[Request], Awaitable[object]]) 
     bodies: who is calling is told before what is wrong with the body."""
 
     @app.exception_handler(HazeError)
-    async def _haze(request: Request, exc: HazeError) -> JSONResponse:
+    async def _haze(request: Request, exc: HazeError) -> Response:
         return error_response(request, exc.status, exc.code, exc.message, exc.details, exc.headers)
 
     @app.exception_handler(RevisionError)
-    async def _revision(request: Request, exc: RevisionError) -> JSONResponse:
+    async def _revision(request: Request, exc: RevisionError) -> Response:
         details = [e.to_dict() for e in exc.errors]
         status = REVISION_STATUS.get(exc.code, 409)
         return error_response(request, status, exc.code, exc.message, details)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         # FastAPI reads the body before the dependencies run: who is calling comes first.
         if request.url.path.startswith("/api/v1"):
             try:
@@ -172,7 +190,7 @@ def install(app: FastAPI, authenticate: Callable[[Request], Awaitable[object]]) 
         return error_response(request, 422, "request.invalid", message, _validation_details(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code, message = _HTTP_CODES.get(
             exc.status_code, ("http.error", text("请求失败", "Request failed"))
         )
@@ -182,7 +200,7 @@ def install(app: FastAPI, authenticate: Callable[[Request], Awaitable[object]]) 
         return error_response(request, exc.status_code, code, message, (), headers)
 
     @app.exception_handler(BusUnavailableError)
-    async def _bus(request: Request, exc: BusUnavailableError) -> JSONResponse:
+    async def _bus(request: Request, exc: BusUnavailableError) -> Response:
         if exc.nothing_accepted:
             message = text(
                 "事件总线暂不可用，数据未被接收，请稍后重试", "Nothing was accepted: " + str(exc)
@@ -196,14 +214,14 @@ def install(app: FastAPI, authenticate: Callable[[Request], Awaitable[object]]) 
         headers = {"Retry-After": str(exc.retry_after_s)}
         return error_response(request, 503, "bus.unavailable", message, (), headers)
 
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         message = text(
             "服务内部错误，请联系值班人员", "Internal error; the on-call engineer was told"
         )
         return error_response(request, 500, "internal", message)
 
-    async def _database(request: Request, exc: Exception) -> JSONResponse:
+    async def _database(request: Request, exc: Exception) -> Response:
         if not is_unavailable(exc):
             return await _unexpected(request, exc)
         log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)

@@ -93,6 +93,15 @@ class Settings(BaseSettings):
     rate_limit_anonymous: str = Field(
         "60/minute", description="Requests without a valid token, per client address."
     )
+    console_session_hours: float = Field(
+        12.0, gt=0, le=24 * 30, description="A console session ends this long after sign-in."
+    )
+    console_upload_bytes: int = Field(
+        20 * 1_048_576,
+        ge=1024,
+        description="Largest list file (CSV/XLSX) the console takes; other bodies keep "
+        "HAZE_MAX_BODY_BYTES.",
+    )
 
     @field_validator("admin_token")
     @classmethod

@@ -29,6 +29,7 @@ from service.api.routers import (
     tokens,
     warnings,
 )
+from service.console import app as console
 from service.metrics import API_PREFIX, MetricsMiddleware
 from service.runtime import Runtime
 
@@ -76,6 +77,7 @@ def create_api(runtime: Runtime) -> FastAPI:
     app.include_router(health.router)
     app.include_router(home.router)
     app.mount(home.STATIC_URL, StaticFiles(directory=home.STATIC_DIR), name="static")
+    console.install(app, runtime)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         HeaderGuardMiddleware,

@@ -16,7 +16,7 @@ MAX_ACCEPT_LANGUAGE_CHARS = 256
 MAX_ACCEPT_LANGUAGE_ENTRIES = 16
 
 
-def _supported(tag: str) -> str | None:
+def supported_language(tag: str) -> str | None:
     tag = tag.strip().lower()
     if tag.startswith("zh"):
         return "zh-CN"
@@ -38,7 +38,7 @@ def parse_accept_language(header: str) -> str | None:
                 quality = float(params[2:])
             except ValueError:
                 quality = 0.0
-        language = _supported(tag)
+        language = supported_language(tag)
         if language is not None and quality > 0:
             ranked.append((-quality, position, language))
     return min(ranked)[2] if ranked else None
@@ -47,7 +47,7 @@ def parse_accept_language(header: str) -> str | None:
 def request_language(request: Request) -> str:
     chosen = None
     if request.scope.get("query_string"):  # skip parsing on the polling path's bare URL
-        chosen = _supported(request.query_params.get("lang", ""))
+        chosen = supported_language(request.query_params.get("lang", ""))
     if chosen is None:
         header = request.headers.get("accept-language")
         chosen = parse_accept_language(header) if header else None

@@ -23,6 +23,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -73,6 +74,19 @@ class Region(Base):
         ForeignKey("regions.region_id", ondelete="RESTRICT"), index=True
     )
     kind: Mapped[str | None] = mapped_column(String(16))
+    requires_signoff: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class RegionOutline(Base):
+    """A region's GeoJSON outline (Polygon or MultiPolygon, WGS 84) and where it came from."""
+
+    __tablename__ = "region_outlines"
+
+    region_id: Mapped[str] = mapped_column(
+        ForeignKey("regions.region_id", ondelete="CASCADE"), primary_key=True
+    )
+    geometry: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    source: Mapped[str] = mapped_column(NAME, default="", server_default="")
 
 
 class Station(Base):
@@ -245,12 +259,47 @@ class ListEntry(Base):
     """One enterprise of a revision: ``data`` is :meth:`Enterprise.to_dict`."""
 
     __tablename__ = "list_entries"
+    __table_args__ = tuple(
+        Index(None, "revision", c) for c in ("region", "industry", "grade", "name")
+    )
 
     revision: Mapped[int] = mapped_column(
         ForeignKey("list_revisions.number", ondelete="CASCADE"), primary_key=True
     )
     enterprise_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # copies of data's fields the list is searched by (service.storage.repositories.lists)
+    name: Mapped[str] = mapped_column(NAME, default="", server_default="")
+    name_en: Mapped[str] = mapped_column(NAME, default="", server_default="")
+    region: Mapped[str] = mapped_column(NAME, default="", server_default="")
+    industry: Mapped[str] = mapped_column(NAME, default="", server_default="")
+    grade: Mapped[str] = mapped_column(NAME, default="", server_default="")
+
+
+class ConsoleSession(Base):
+    """A person signed in to the console: only the SHA-256 of the cookie's secret is kept.
+    ``token_id`` names the token it was opened with (no foreign key: the admin token of
+    ``HAZE_ADMIN_TOKEN`` is not stored); revoking the token ends the session."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_id: Mapped[str] = mapped_column(String(32), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+
+
+class ConsoleKey(Base):
+    """A secret every process of a deployment shares (the console's CSRF signing key)."""
+
+    __tablename__ = "console_keys"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(NAME)
 
 
 class Token(Base):

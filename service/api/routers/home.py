@@ -35,12 +35,14 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/")
 async def home(request: Request) -> Response:
-    """A browser goes to the interactive documentation; anything else gets the way in."""
+    """A browser goes to the console (its sign-in page, or the person's first page); anything
+    else gets the way in."""
     if "text/html" in request.headers.get("accept", ""):
-        return RedirectResponse("/docs", status_code=307)
+        return RedirectResponse("/start", status_code=303)
     return JSONResponse(
         {
             "service": TITLE,
+            "console": "/start",
             "api": "/api/v1",
             "docs": "/docs",
             "redoc": "/redoc",

@@ -63,12 +63,17 @@ def _info(row: ListRevision, entries: int) -> RevisionInfo:
     )
 
 
+#: The columns copied out of an entry's document for searching the list.
+SEARCH_COLUMNS = ("name", "name_en", "region", "industry", "grade")
+
+
 def _entry_row(number: int, entry: Enterprise) -> dict[str, Any]:
+    searched = {c: str(getattr(entry, c))[:200] for c in SEARCH_COLUMNS}
     return {
         "revision": number,
         "enterprise_id": entry.enterprise_id,
         "data": json_safe(entry.to_dict()),
-    }
+    } | searched
 
 
 def _note(note: str | Mapping[str, str]) -> str | dict[str, str]:
@@ -170,12 +175,11 @@ async def create_draft(
     await session.flush()
     count = 0
     if base_row is not None:
-        copy = select(literal(number), ListEntry.enterprise_id, ListEntry.data).where(
+        copied = ("enterprise_id", "data", *SEARCH_COLUMNS)
+        copy = select(literal(number), *(_ENTRIES.c[c] for c in copied)).where(
             ListEntry.revision == base
         )
-        result = await session.execute(
-            insert(_ENTRIES).from_select(["revision", "enterprise_id", "data"], copy)
-        )
+        result = await session.execute(insert(_ENTRIES).from_select(["revision", *copied], copy))
         count = result.rowcount
     return _info(row, count)
 

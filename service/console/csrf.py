@@ -1,0 +1,103 @@
+"""CSRF protection of the console's forms and htmx requests, by ``asgi-csrf``.
+
+asgi-csrf (the double-submit check Datasette uses) sets a signed ``csrftoken`` cookie and
+refuses a POST, PUT, PATCH or DELETE whose form field ``csrftoken`` or ``X-CSRFToken`` header
+does not match it. The signing key is the deployment's own (``console_keys``, made by the
+first process), so every process behind a load balancer accepts the others' forms. The API
+(``/api/v1``, bearer tokens, no cookies) and the operational endpoints are not wrapped. A
+refusal is the console's error (403 ``csrf.invalid``, both languages); a body the check cannot
+even parse is 400 ``request.malformed`` instead of an exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgi_csrf import asgi_csrf
+from starlette.requests import Request
+
+from emission_list.i18n import text
+from service.errors import DATABASE_RETRY_AFTER_S, error_response
+from service.runtime import Runtime
+from service.storage.outage import is_unavailable
+from service.storage.repositories import console as console_store
+
+FORM_FIELD = "csrftoken"
+HEADER = "x-csrftoken"
+KEY_NAME = "csrf"
+#: Paths the console does not own: the API and the operational endpoints.
+UNGUARDED = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/redoc")
+#: Forms posted before anyone is signed in (no cookie yet) are checked all the same.
+ALWAYS_PROTECT = {"/signin"}
+
+ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Any]
+
+
+async def _refuse(scope: dict, send: Any, message_id: object) -> None:
+    message = text(
+        "表单已过期或缺少安全校验码，请刷新页面后重试",
+        "The form has expired or lacks its security code; reload the page and try again",
+    )
+    answer = error_response(Request(scope), 403, "csrf.invalid", message)
+    await answer(scope, _no_body, send)
+
+
+async def _no_body() -> dict:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+class CsrfMiddleware:
+    """asgi-csrf around the console's paths, keyed by the deployment's shared key."""
+
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+        self._guarded: ASGIApp | None = None
+        self._lock = asyncio.Lock()
+
+    async def _inner(self, scope: dict, receive: Any, send: Any) -> None:
+        scope["haze.csrf"]["passed"] = True
+        await self.app(scope, receive, send)
+
+    async def _build(self) -> ASGIApp:
+        async with self._lock:
+            if self._guarded is None:
+                async with self.runtime.session_maker() as session:
+                    key = await console_store.shared_key(session, KEY_NAME)
+                    await session.commit()
+                self._guarded = asgi_csrf(
+                    self._inner,
+                    signing_secret=key,
+                    always_protect=ALWAYS_PROTECT,
+                    cookie_samesite="Strict",
+                    send_csrf_failed=_refuse,
+                )
+        return self._guarded
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(UNGUARDED):
+            await self.app(scope, receive, send)
+            return
+        try:
+            guarded = self._guarded or await self._build()
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            message = text("数据库暂不可用，请稍后重试", "The database is unavailable; retry later")
+            headers = {"Retry-After": str(DATABASE_RETRY_AFTER_S)}
+            answer = error_response(
+                Request(scope), 503, "database.unavailable", message, (), headers
+            )
+            await answer(scope, _no_body, send)
+            return
+        marker = scope["haze.csrf"] = {"passed": False}
+        try:
+            await guarded(scope, receive, send)
+        except (AssertionError, IndexError, KeyError, UnicodeDecodeError, ValueError):
+            if marker["passed"]:  # raised by the page itself: not the check's to answer
+                raise
+            message = text("请求格式无法识别", "The request could not be read")
+            answer = error_response(Request(scope), 400, "request.malformed", message)
+            await answer(scope, _no_body, send)
