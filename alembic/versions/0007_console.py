@@ -93,7 +93,8 @@ def _fill_search_columns() -> None:
         sa.column("data", _JSON),
         *(sa.column(c, sa.String) for c in _SEARCH),
     )
-    rows = connection.execute(sa.select(entries.c.revision, entries.c.enterprise_id, entries.c.data))
+    key = (entries.c.revision, entries.c.enterprise_id)
+    rows = connection.execute(sa.select(*key, entries.c.data))
     for revision_number, enterprise_id, data in rows.fetchall():
         data = json.loads(data) if isinstance(data, str) else data
         values = {c: str(data.get(c) or "")[:200] for c in _SEARCH}

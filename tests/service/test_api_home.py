@@ -8,12 +8,14 @@ import pytest
 from api_client import Api
 
 
-async def test_the_root_leads_to_the_docs(api: Api) -> None:
+async def test_the_root_leads_a_browser_to_the_console(api: Api) -> None:
     answer = await api.client.get("/", headers={"Accept": "application/json"})
     assert answer.status_code == 200
     assert answer.json()["docs"] == "/docs" and answer.json()["api"] == "/api/v1"
     browser = await api.client.get("/", headers={"Accept": "text/html,*/*"})
-    assert browser.status_code == 307 and browser.headers["location"] == "/docs"
+    assert browser.status_code == 303 and browser.headers["location"] == "/start"
+    start = await api.client.get("/start")
+    assert start.status_code == 303 and start.headers["location"] == "/signin"
 
 
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])
