@@ -131,7 +131,10 @@ def _page_renderer(request: Request) -> ErrorPage | None:
 
 
 _HTTP_CODES: dict[int, tuple[str, Text]] = {
-    400: ("request.unreadable", text("请求体不是有效的 JSON", "The body is not valid JSON")),
+    400: (
+        "request.unreadable",
+        text("请求体无法解析（不是有效的 JSON 或表单）", "The body is not valid JSON or form data"),
+    ),
     404: ("not_found", text("没有这个地址", "No such path")),
     405: ("method_not_allowed", text("此地址不支持该方法", "Method not allowed on this path")),
     413: ("body.too_large", text("请求体过大", "Request body too large")),
@@ -241,7 +244,7 @@ def install(app: FastAPI, authenticate: Callable[[Request], Awaitable[object]]) 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": description}
     for status, description in {
-        400: "The body is not valid JSON (`request.unreadable`).",
+        400: "The body is not valid JSON or form data (`request.unreadable`).",
         401: "No valid bearer token (`auth.missing`, `auth.invalid`).",
         403: "The token's role may not do this (`auth.forbidden`).",
         404: "Something the path names does not exist, or is not this token's to see.",

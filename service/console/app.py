@@ -6,13 +6,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from emission_list.i18n import Text
-from service.console import auth
-from service.console.csrf import CsrfMiddleware
+from service.console import auth, csrf
 from service.console.routers import dashboard, signin
 from service.console.templating import environment, render
 from service.runtime import Runtime
@@ -44,10 +43,9 @@ def error_page(
 
 
 def install(app: FastAPI, runtime: Runtime) -> None:
-    """Add the console to ``app`` (call before the outer middleware is added: the CSRF check
-    must see bodies after their size was limited)."""
-    for router in ROUTERS:
-        app.include_router(router)
+    """Add the console's pages, files and error pages to ``app``."""
+    for router in ROUTERS:  # every console route checks CSRF (service.console.csrf)
+        app.include_router(router, dependencies=[Depends(csrf.check)])
     app.mount(ASSETS_URL, StaticFiles(directory=STATIC_DIR), name="assets")
     app.state.error_page = error_page
 
@@ -57,5 +55,3 @@ def install(app: FastAPI, runtime: Runtime) -> None:
         if request.headers.get("hx-request"):
             return Response(status_code=200, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
-
-    app.add_middleware(CsrfMiddleware, runtime=runtime)

@@ -1,103 +1,117 @@
-"""CSRF protection of the console's forms and htmx requests, by ``asgi-csrf``.
+"""CSRF protection of every console form and state-changing request.
 
-asgi-csrf (the double-submit check Datasette uses) sets a signed ``csrftoken`` cookie and
-refuses a POST, PUT, PATCH or DELETE whose form field ``csrftoken`` or ``X-CSRFToken`` header
-does not match it. The signing key is the deployment's own (``console_keys``, made by the
-first process), so every process behind a load balancer accepts the others' forms. The API
-(``/api/v1``, bearer tokens, no cookies) and the operational endpoints are not wrapped. A
-refusal is the console's error (403 ``csrf.invalid``, both languages); a body the check cannot
-even parse is 400 ``request.malformed`` instead of an exception.
+A signed double-submit token bound to the browser: the cookie ``haze_csrf`` (random,
+HttpOnly, SameSite=Strict) is the binding, and the token a page embeds is its HMAC-SHA256
+under the deployment's key (``console_keys``, made by the first process, so every process
+behind a load balancer accepts the others' forms). A POST, PUT, PATCH or DELETE to a console
+page must send the token as the form field ``csrftoken`` or the ``X-CSRFToken`` header (htmx
+does, see ``static/console.js``); otherwise 403 ``csrf.invalid``. The check is a dependency
+that :func:`service.console.app.install` puts on every console router, so no page can forget
+it; the API (bearer tokens, no cookies) does not need one.
+
+Written here rather than taken from a package: ``asgi-csrf`` 0.11 cannot parse multipart
+bodies with python-multipart >= 0.0.26 (simonw/asgi-csrf#38, still open; older
+python-multipart has CVE-2026-40347), and ``fastapi-csrf-protect`` keeps its key in
+class-level configuration, one per process, where a deployment's key belongs to its app.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any
+import hashlib
+import hmac
+import secrets
 
-from asgi_csrf import asgi_csrf
-from starlette.requests import Request
+from fastapi import Request
+from starlette.responses import Response
 
 from emission_list.i18n import text
-from service.errors import DATABASE_RETRY_AFTER_S, error_response
-from service.runtime import Runtime
-from service.storage.outage import is_unavailable
+from service.api.deps import RuntimeDep
+from service.errors import HazeError
 from service.storage.repositories import console as console_store
 
 FORM_FIELD = "csrftoken"
 HEADER = "x-csrftoken"
+COOKIE = "haze_csrf"
 KEY_NAME = "csrf"
-#: Paths the console does not own: the API and the operational endpoints.
-UNGUARDED = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/redoc")
-#: Forms posted before anyone is signed in (no cookie yet) are checked all the same.
-ALWAYS_PROTECT = {"/signin"}
-
-ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Any]
+SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-async def _refuse(scope: dict, send: Any, message_id: object) -> None:
-    message = text(
-        "表单已过期或缺少安全校验码，请刷新页面后重试",
-        "The form has expired or lacks its security code; reload the page and try again",
+def _sign(key: str, binding: str) -> str:
+    return hmac.new(key.encode(), f"csrf:{binding}".encode(), hashlib.sha256).hexdigest()
+
+
+def _plausible(binding: str | None) -> bool:
+    return bool(binding) and len(binding) <= 64 and binding.isascii()  # type: ignore[union-attr]
+
+
+async def _key(request: Request, runtime: RuntimeDep) -> str:
+    key = getattr(request.app.state, "csrf_key", None)
+    if key is None:
+        async with runtime.session_maker() as session:
+            key = await console_store.shared_key(session, KEY_NAME)
+            await session.commit()
+        request.app.state.csrf_key = key
+    return key
+
+
+def refused() -> HazeError:
+    return HazeError(
+        403,
+        "csrf.invalid",
+        text(
+            "表单已过期或缺少安全校验码，请刷新页面后重试",
+            "The form has expired or lacks its security code; reload the page and try again",
+        ),
     )
-    answer = error_response(Request(scope), 403, "csrf.invalid", message)
-    await answer(scope, _no_body, send)
 
 
-async def _no_body() -> dict:
-    return {"type": "http.request", "body": b"", "more_body": False}
+async def _sent_token(request: Request) -> str:
+    header = request.headers.get(HEADER)
+    if header:
+        return header
+    if request.headers.get("content-type", "").split(";")[0].strip() not in _FORMS:
+        return ""
+    try:
+        form = await request.form()
+    except Exception as exc:  # a body python-multipart cannot parse
+        raise HazeError(
+            400, "request.malformed", text("请求格式无法识别", "The request could not be read")
+        ) from exc
+    value = form.get(FORM_FIELD)
+    return value if isinstance(value, str) else ""
 
 
-class CsrfMiddleware:
-    """asgi-csrf around the console's paths, keyed by the deployment's shared key."""
+async def check(request: Request, runtime: RuntimeDep) -> None:
+    """Give the page its token (``request.state.csrf_token``); refuse an unsafe request
+    whose token does not match the browser's binding."""
+    key = await _key(request, runtime)
+    binding = request.cookies.get(COOKIE)
+    if request.method not in SAFE_METHODS:
+        sent = await _sent_token(request)
+        expected = _sign(key, binding) if _plausible(binding) else ""
+        if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+            raise refused()
+    if not _plausible(binding):
+        binding = secrets.token_urlsafe(24)
+        request.state.csrf_new_binding = binding
+    request.state.csrf_token = _sign(key, binding)  # type: ignore[arg-type]
 
-    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
-        self.app = app
-        self.runtime = runtime
-        self._guarded: ASGIApp | None = None
-        self._lock = asyncio.Lock()
 
-    async def _inner(self, scope: dict, receive: Any, send: Any) -> None:
-        scope["haze.csrf"]["passed"] = True
-        await self.app(scope, receive, send)
+def token_of(request: Request) -> str:
+    """The token the page embeds (empty outside the console's routers)."""
+    return getattr(request.state, "csrf_token", "")
 
-    async def _build(self) -> ASGIApp:
-        async with self._lock:
-            if self._guarded is None:
-                async with self.runtime.session_maker() as session:
-                    key = await console_store.shared_key(session, KEY_NAME)
-                    await session.commit()
-                self._guarded = asgi_csrf(
-                    self._inner,
-                    signing_secret=key,
-                    always_protect=ALWAYS_PROTECT,
-                    cookie_samesite="Strict",
-                    send_csrf_failed=_refuse,
-                )
-        return self._guarded
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(UNGUARDED):
-            await self.app(scope, receive, send)
-            return
-        try:
-            guarded = self._guarded or await self._build()
-        except Exception as exc:
-            if not is_unavailable(exc):
-                raise
-            message = text("数据库暂不可用，请稍后重试", "The database is unavailable; retry later")
-            headers = {"Retry-After": str(DATABASE_RETRY_AFTER_S)}
-            answer = error_response(
-                Request(scope), 503, "database.unavailable", message, (), headers
-            )
-            await answer(scope, _no_body, send)
-            return
-        marker = scope["haze.csrf"] = {"passed": False}
-        try:
-            await guarded(scope, receive, send)
-        except (AssertionError, IndexError, KeyError, UnicodeDecodeError, ValueError):
-            if marker["passed"]:  # raised by the page itself: not the check's to answer
-                raise
-            message = text("请求格式无法识别", "The request could not be read")
-            answer = error_response(Request(scope), 400, "request.malformed", message)
-            await answer(scope, _no_body, send)
+def set_binding(request: Request, response: Response) -> None:
+    """Set the binding cookie when this request made a new one."""
+    binding = getattr(request.state, "csrf_new_binding", None)
+    if binding:
+        response.set_cookie(
+            COOKIE,
+            binding,
+            path="/",
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )

@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse
 
 from emission_list.i18n import Text, pick
 from service.api.language import request_language, supported_language
+from service.console import csrf
 from service.console.texts import texts
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -62,12 +63,6 @@ def page_language(request: Request) -> str:
     return chosen or request_language(request)
 
 
-def csrf_token(request: Request) -> str:
-    """The CSRF token forms and htmx requests send back (see service.console.csrf)."""
-    make = request.scope.get("csrftoken")
-    return make() if make is not None else ""
-
-
 def render(
     request: Request,
     template: str,
@@ -94,9 +89,11 @@ def render(
         "tr": tr,
         "lang": language,
         "viewer": request.scope.get("haze.viewer"),
-        "csrf_token": csrf_token(request),
+        "csrf_token": csrf.token_of(request),
         "path": request.url.path,
         "query": request.url.query,
     }
     body = environment.get_template(template).render(values | dict(context or {}))
-    return HTMLResponse(body, status_code=status, headers=PAGE_HEADERS | dict(headers or {}))
+    answer = HTMLResponse(body, status_code=status, headers=PAGE_HEADERS | dict(headers or {}))
+    csrf.set_binding(request, answer)
+    return answer

@@ -2,6 +2,7 @@
 
 ``page`` is a fresh browser context (no cookies) in Simplified Chinese; ``sign_in`` pastes
 a token on the sign-in page as a person would; ``axe_violations`` runs axe-core on the page.
+The tests here are plain (sync) functions: no async test may run while a browser is open.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ def console() -> Iterator[ServedConsole]:
         yield served
 
 
-@pytest.fixture(scope="session")
+# Module-wide, not session-wide: while Playwright's sync API is open it holds an event loop
+# as the running loop of the main thread, and the async tests of later folders could not run.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(

@@ -63,3 +63,39 @@ async def test_an_enterprise_session_may_not_open_operator_pages(api: Api) -> No
         page = await visitor.get("/dashboard")
         assert page.status_code == 403
         assert "console.operators_only" in page.text
+
+
+async def test_a_sign_in_form_without_its_csrf_token_is_refused(api: Api) -> None:
+    answer = await api.client.post("/signin", data={"token": api.secrets["operator"]}, headers=HTML)
+    assert answer.status_code == 403
+    assert "csrf.invalid" in answer.text
+    assert SESSION_COOKIE not in answer.headers.get("set-cookie", "")
+
+
+async def test_bodies_the_csrf_check_cannot_read_are_a_clean_400(api: Api) -> None:
+    page = await api.client.get("/signin", headers=HTML)
+    assert page.status_code == 200
+    broken = (
+        ("application/x-www-form-urlencoded", b"csrftoken=\xff\xfe&token=x"),
+        ("multipart/form-data", b"--x\r\n"),
+        ("multipart/form-data; boundary=", b"--\r\n"),
+    )
+    for content_type, body in broken:
+        answer = await api.client.post(
+            "/signin", content=body, headers={"Content-Type": content_type, "Accept": "*/*"}
+        )
+        assert answer.status_code in (400, 403), (content_type, answer.status_code, answer.text)
+        codes = ("request.unreadable", "request.malformed", "csrf.invalid")
+        assert answer.json()["error"]["code"] in codes
+
+
+async def test_the_next_page_after_sign_in_stays_on_this_site(api: Api) -> None:
+    page = await api.client.get("/signin?next=//evil.example/x", headers=HTML)
+    csrf = page.text.split('name="csrftoken" value="')[1].split('"')[0]
+    answer = await api.client.post(
+        "/signin",
+        data={"csrftoken": csrf, "token": api.secrets["operator"], "next": "//evil.example/x"},
+        headers=HTML,
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/dashboard"
