@@ -10,12 +10,15 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.storage.models import ConsoleKey, ConsoleSession, Token
 from service.storage.repositories import utcnow
+
+#: How long a session's row outlives its expiry (who was signed in when, for the audit).
+KEEP_ENDED = dt.timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -39,14 +42,19 @@ async def open_session(
     expires_at: dt.datetime,
     now: dt.datetime | None = None,
 ) -> str:
-    """Store a new session; returns its id."""
+    """Store a new session; returns its id. Sessions ended or expired more than
+    :data:`KEEP_ENDED` ago are deleted on the way (sign-ins are rare: no sweeper needed)."""
+    now = now or utcnow()
+    await session.execute(
+        delete(ConsoleSession).where(ConsoleSession.expires_at < now - KEEP_ENDED)
+    )
     row = ConsoleSession(
         id=secrets.token_hex(16),
         secret_hash=secret_hash,
         token_id=token_id,
         role=role,
         enterprise_id=enterprise_id,
-        created_at=now or utcnow(),
+        created_at=now,
         expires_at=expires_at,
         ended_at=None,
     )
