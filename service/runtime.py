@@ -192,6 +192,12 @@ class Runtime:
             self.current = Board(board, tree, warnings)
         log.info("board built: revision %s, %s enterprises", revision.number, len(revision))
 
+    async def reload_signoff(self) -> None:
+        """Read the regions' sign-off settings again, after one changed (the board stays)."""
+        warnings = self.state.warnings
+        async with warnings.lock, self.session_maker() as session:
+            warnings.lifecycle = signoff_settings(await regions.signoff_regions(session))
+
     @contextlib.asynccontextmanager
     async def board_change(self) -> AsyncIterator[AsyncSession]:
         """A session for a change that moves the board: committed at the end; if anything

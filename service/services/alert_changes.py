@@ -15,13 +15,15 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from emission_list.i18n import Text, text
 from emission_list.levels import Level, Response
 from emission_list.regions import RegionTree
-from service.errors import HazeError
+from service.errors import HazeError, not_found
 from service.runtime import Runtime
 from service.services.warnings import Outcome
-from service.storage.repositories import audit, tokens
+from service.storage.repositories import audit, regions, tokens
 
 
 @dataclass(frozen=True)
@@ -140,3 +142,16 @@ async def sign_off(runtime: Runtime, operator_id: str, region: str, now: dt.date
     if outcome is None:  # nothing was changed: refused after the (empty) block, no rebuild
         raise no_proposal(region)
     return outcome
+
+
+async def set_signoff(
+    runtime: Runtime, session: AsyncSession, operator_id: str, region: str, required: bool
+) -> None:
+    """Set whether ``region``'s warnings (and those under it) wait for sign-off: stored,
+    audited and committed, then this process's warning service follows at once."""
+    if not await regions.set_signoff(session, region, required):
+        raise not_found("region.unknown", f"未知区域 {region}", f"Unknown region {region}")
+    details = {"requires_signoff": required}
+    await audit.record(session, operator_id, "region.signoff", f"region/{region}", details)
+    await session.commit()
+    await runtime.reload_signoff()

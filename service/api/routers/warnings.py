@@ -14,7 +14,7 @@ from emission_list.levels import Response as AlertResponse
 from emission_list.warnings import decide
 from service.api import history_csv
 from service.api.deps import LanguageDep, OperatorDep, PrincipalDep, RuntimeDep, SessionDep
-from service.api.paging import decode_cursor, encode_cursor, invalid_cursor
+from service.api.paging import decode_cursor, decode_event_cursor, encode_cursor
 from service.api.schemas.alerts import (
     AlertOut,
     ChangeOut,
@@ -187,13 +187,7 @@ async def get_alert_history(
     upper = aware(until, "to")
     if lower and upper is not None:
         time_range(max(lower), upper)  # refuses from >= to
-    after = None
-    if cursor is not None:
-        stamp, event_id = decode_cursor(cursor, str, int)
-        try:
-            after = (dt.datetime.fromisoformat(stamp), event_id)
-        except ValueError as exc:
-            raise invalid_cursor() from exc
+    after = None if cursor is None else decode_event_cursor(cursor)
     events = await alerts.history(
         session,
         region=region,
