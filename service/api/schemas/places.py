@@ -71,6 +71,7 @@ class RegionIn(BaseModel):
     kind: Literal["province", "city", "district", "subdistrict", "town"] = "subdistrict"
     requires_signoff: bool = Field(
         False,
+        strict=True,
         description="Warnings decided from forecasts wait as proposals until an operator signs "
         "them off (POST /alerts/{region}/approve); applies to the regions under it too.",
     )
