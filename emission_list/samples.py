@@ -65,12 +65,15 @@ class Region:
     """A region of the sample tree.
 
     ``kind`` is one of :data:`REGION_KINDS`; ``parent`` is None for the province.
+    ``requires_signoff``: the region's warnings (and those of the regions under it) wait as
+    proposals until an operator signs them off.
     """
 
     region_id: str
     parent: str | None
     name: Text
     kind: str
+    requires_signoff: bool = False
 
 
 @dataclass(frozen=True)

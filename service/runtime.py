@@ -3,10 +3,10 @@
 The engine and session maker, the event bus with this process's consumers on it, the token
 authenticator, and the *board*: the published list compiled and evaluated against the
 alerts in force, with the region tree and warning service it belongs to. The board is
-rebuilt when the published revision or the region tree changes; in between, forecasts and
-manual warnings update it incrementally and a ticker applies alerts that start or end with
-time. What a change tells Kafka is queued with it in the outbox (:mod:`service.bus.outbox`) and
-published by the relay once it committed.
+rebuilt when the published revision, the region tree or a region's sign-off setting changes;
+in between, forecasts and manual warnings update it incrementally and a ticker applies
+alerts that start or end with time. What a change tells Kafka is queued with it in the
+outbox (:mod:`service.bus.outbox`) and published by the relay once it committed.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from emission_list.alerts import LifecycleSettings
 from emission_list.catalog import Catalog, default_catalog
 from emission_list.regions import RegionTree
 from emission_list.revisions import Revision
@@ -65,6 +66,13 @@ class Board:
 
 def _empty_revision() -> Revision:
     return Revision(0, None, "published", dt.date(2000, 1, 1), "", "", ())
+
+
+def signoff_settings(region_ids: Collection[str]) -> dict[str, LifecycleSettings]:
+    """The lifecycle settings of the regions whose warnings wait for sign-off
+    (``regions.requires_signoff``); :meth:`WarningService.settings_for` applies a region's
+    to the regions under it, and every other region takes the defaults."""
+    return {region: LifecycleSettings(requires_signoff=True) for region in sorted(region_ids)}
 
 
 class Runtime:
@@ -170,7 +178,8 @@ class Runtime:
         await self.engine.dispose()
 
     async def rebuild(self) -> None:
-        """Compile the published revision on the stored tree and the alerts in force now."""
+        """Compile the published revision on the stored tree and the alerts in force now,
+        with each region's sign-off setting."""
         lock = self.current.warnings.lock if self.current else asyncio.Lock()
         async with lock, self.session_maker() as session:
             tree = await regions.tree(session)
@@ -178,9 +187,16 @@ class Runtime:
             states = await alerts.load_states(session)
             board = ActionBoard(revision, tree, self.catalog)
             board.apply_alerts(states, utcnow())
-            warnings = WarningService(self.rules, tree)
+            signoff = await regions.signoff_regions(session)
+            warnings = WarningService(self.rules, tree, signoff_settings(signoff))
             self.current = Board(board, tree, warnings)
         log.info("board built: revision %s, %s enterprises", revision.number, len(revision))
+
+    async def reload_signoff(self) -> None:
+        """Read the regions' sign-off settings again, after one changed (the board stays)."""
+        warnings = self.state.warnings
+        async with warnings.lock, self.session_maker() as session:
+            warnings.lifecycle = signoff_settings(await regions.signoff_regions(session))
 
     @contextlib.asynccontextmanager
     async def board_change(self) -> AsyncIterator[AsyncSession]:

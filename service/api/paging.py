@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import json
 from typing import Any
 
@@ -46,3 +47,12 @@ def decode_cursor(cursor: str, *types: type) -> tuple[Any, ...]:
     if not all(type(k) is t for k, t in zip(key, types, strict=True)):
         raise invalid_cursor()
     return tuple(key)
+
+
+def decode_event_cursor(cursor: str) -> tuple[dt.datetime, int]:
+    """The time and id of the event a cursor of the alert events names."""
+    stamp, event_id = decode_cursor(cursor, str, int)
+    try:
+        return dt.datetime.fromisoformat(stamp), event_id
+    except ValueError as exc:
+        raise invalid_cursor() from exc

@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from emission_list.alerts import AlertEvent, LifecycleSettings, RegionAlertState
+from emission_list.alert_transitions import change_kind, expire
+from emission_list.alerts import Alert, AlertEvent, LifecycleSettings, RegionAlertState
 from emission_list.i18n import Text
 from emission_list.levels import Level, Response
 from emission_list.lifecycle import apply_forecast
 from emission_list.manual import apply_manual
 from emission_list.regions import RegionTree
+from emission_list.signoff import approve
 from emission_list.warning_rules import RuleBook
 from emission_list.warnings import Decision, Forecast, decide
 from service.services.board import ActionBoard
@@ -39,6 +41,20 @@ class Outcome:
     changed_enterprises: list[str]
     decision: Decision | None = None
     duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A region's change waiting for sign-off: the proposal, what it would do (``kind``:
+    issue, upgrade, downgrade or lift) to the alert now ``current``, and how long it waited
+    (``late`` beyond the region's sign-off target)."""
+
+    region: str
+    proposal: Alert
+    kind: str
+    current: Alert | None
+    wait: dt.timedelta
+    late: bool
 
 
 @dataclass
@@ -104,6 +120,53 @@ class WarningService:
             )
             changed = await self._store(session, states, region, state, events, board, now)
             return Outcome(region, state, events, changed)
+
+    async def on_approve(
+        self,
+        session: AsyncSession,
+        region: str,
+        approver: str,
+        board: ActionBoard,
+        now: dt.datetime,
+    ) -> Outcome | None:
+        """Sign off the region's pending proposal at ``now`` (events ``approve``, then the
+        change); None, changing nothing, when no proposal waits (none, or its episode ended)."""
+        if region not in self.tree:
+            raise KeyError(region)
+        async with self.lock:
+            states = await alerts.load_states(session)
+            state = states.get(region)
+            live = None if state is None else self._waiting(region, state, now)
+            if state is None or live is None or live.proposal is None:
+                return None
+            # A forecast may be stamped up to the readings tolerance ahead of this clock.
+            at = max(now, live.proposal.proposed_at)
+            state, events = approve(state, approver, at, self.settings_for(region))
+            changed = await self._store(session, states, region, state, events, board, now)
+            return Outcome(region, state, events, changed)
+
+    def pending(self, states: Mapping[str, RegionAlertState], now: dt.datetime) -> list[Pending]:
+        """Every region's proposal waiting for sign-off at ``now``, by region."""
+        found = []
+        for region, state in sorted(states.items()):
+            live = self._waiting(region, state, now)
+            if live is None or live.proposal is None:
+                continue
+            proposal = live.proposal
+            wait = max(now - proposal.proposed_at, dt.timedelta(0))
+            target = dt.timedelta(hours=self.settings_for(region).signoff_target_hours)
+            kind = change_kind(live, proposal)
+            found.append(Pending(region, proposal, kind, live.current, wait, wait > target))
+        return found
+
+    def _waiting(
+        self, region: str, state: RegionAlertState, now: dt.datetime
+    ) -> RegionAlertState | None:
+        """The state at ``now`` when a proposal still waits in it (not ended with its episode)."""
+        if state.proposal is None or region not in self.tree:
+            return None
+        live, _ = expire(state, now, self.settings_for(region))
+        return live if live.proposal is not None else None
 
     async def refresh(
         self, session: AsyncSession, board: ActionBoard, now: dt.datetime

@@ -33,6 +33,8 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("get", "/api/v1/alerts/active"): ALL,
     ("get", "/api/v1/alerts"): ALL,
     ("post", "/api/v1/alerts"): OPERATOR,
+    ("get", "/api/v1/alerts/proposals"): OPERATOR,
+    ("post", "/api/v1/alerts/{region}/approve"): OPERATOR,
     ("get", "/api/v1/list"): OPERATOR,
     ("get", "/api/v1/list/enterprises/{enterprise_id}"): {"operator", "enterprise"},
     ("get", "/api/v1/list/revisions"): OPERATOR,
@@ -62,6 +64,7 @@ def _concrete(api: Api, path: str) -> str:
         .replace("{enterprise_id}", api.enterprise_id)
         .replace("{number}", "1")
         .replace("{token_id}", "no-such-token")
+        .replace("{region}", "150203")
     )
 
 

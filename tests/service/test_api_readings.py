@@ -533,6 +533,7 @@ async def test_an_operator_creates_and_renames_a_region_and_its_leaf_is_usable(a
         "names": {"zh-CN": "新区", "en": "New district"},
         "parent": "150200",
         "kind": "district",
+        "requires_signoff": False,
     }
     leaf = await api.client.put(
         "/api/v1/regions/150299001?lang=en",

@@ -49,7 +49,8 @@ async def put_region(
     language: LanguageDep,
     response: Response,
 ) -> RegionOut:
-    """Create or rename a region, or move it under another parent (the board is rebuilt)."""
+    """Create or rename a region, move it under another parent, or set whether its warnings
+    wait for sign-off (the board is rebuilt)."""
     if body.parent is not None:
         if await regions.get(session, body.parent) is None:
             raise _unknown_region(body.parent)

@@ -8,9 +8,9 @@ from service.api.deps import OperatorDep, RuntimeDep, SessionDep
 from service.api.schemas.paging import DEFAULT_LIMIT, Cursor, Limit, Page
 from service.api.schemas.tokens import TokenCreated, TokenIn, TokenOut
 from service.api.text_guard import TextGuard
-from service.errors import ERROR_RESPONSES, not_found
-from service.security import create_token, revoke_token
-from service.storage.repositories import audit, tokens
+from service.errors import ERROR_RESPONSES
+from service.services import token_admin
+from service.storage.repositories import tokens
 
 router = APIRouter(
     prefix="/tokens", tags=["tokens"], responses=ERROR_RESPONSES, dependencies=[TextGuard]
@@ -24,16 +24,15 @@ async def post_token(
     """Create a token; its secret is in this answer only (it is stored as a SHA-256 hash),
     which no cache may keep (``Cache-Control: no-store``)."""
     response.headers["Cache-Control"] = "no-store"
-    token, secret = await create_token(
+    token, secret = await token_admin.create(
         session,
+        operator.token_id,
         body.role,
         enterprise_id=body.enterprise_id,
         station_ids=body.station_ids,
         expires_at=body.expires_at,
         label=body.label,
-        created_by=operator.token_id,
     )
-    await audit.record(session, operator.token_id, "token.create", f"token/{token.id}")
     return TokenCreated(**TokenOut.of(token).model_dump(), token=secret)
 
 
@@ -58,9 +57,5 @@ async def delete_token(
 ) -> Response:
     """Revoke a token; it stops working at once in this process. The last usable operator
     token cannot be revoked (409 ``token.last_operator``)."""
-    if not await revoke_token(session, token_id):
-        raise not_found("token.unknown", f"没有令牌 {token_id}", f"No token {token_id}")
-    await audit.record(session, operator.token_id, "token.revoke", f"token/{token_id}")
-    await session.commit()  # before forgetting, or a request in between could re-cache it
-    runtime.auth.forget(token_id)
+    await token_admin.revoke(runtime, session, operator.token_id, token_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -14,7 +14,7 @@ from emission_list.levels import Response as AlertResponse
 from emission_list.warnings import decide
 from service.api import history_csv
 from service.api.deps import LanguageDep, OperatorDep, PrincipalDep, RuntimeDep, SessionDep
-from service.api.paging import decode_cursor, encode_cursor, invalid_cursor
+from service.api.paging import decode_cursor, decode_event_cursor, encode_cursor
 from service.api.schemas.alerts import (
     AlertOut,
     ChangeOut,
@@ -22,14 +22,22 @@ from service.api.schemas.alerts import (
     EventOut,
     ForecastIn,
     ManualAlertIn,
+    ProposalOut,
 )
 from service.api.schemas.inputs import Instant, RangeBound
-from service.api.schemas.paging import Page
+from service.api.schemas.paging import DEFAULT_LIMIT, Cursor, Limit, Page
 from service.api.schemas.times import LocalInstant, local_iso
 from service.api.text_guard import TextGuard
 from service.api.time_range import aware, time_range
 from service.bus.records import encode_forecast
-from service.errors import BUS_RESPONSES, ERROR_RESPONSES, HazeError
+from service.errors import BUS_RESPONSES, ERROR_RESPONSES, ErrorOut, HazeError, not_found
+from service.services.alert_changes import (
+    ManualChange,
+    change_by_hand,
+    change_problems,
+    one_reason,
+    sign_off,
+)
 from service.services.forecast_check import forecast_problems
 from service.storage.repositories import alerts, audit, forecasts, utcnow
 
@@ -179,13 +187,7 @@ async def get_alert_history(
     upper = aware(until, "to")
     if lower and upper is not None:
         time_range(max(lower), upper)  # refuses from >= to
-    after = None
-    if cursor is not None:
-        stamp, event_id = decode_cursor(cursor, str, int)
-        try:
-            after = (dt.datetime.fromisoformat(stamp), event_id)
-        except ValueError as exc:
-            raise invalid_cursor() from exc
+    after = None if cursor is None else decode_event_cursor(cursor)
     events = await alerts.history(
         session,
         region=region,
@@ -209,40 +211,62 @@ async def post_alert(
     language: LanguageDep,
 ) -> ChangeOut:
     """Issue, change or lift (level "none") a region's warning by hand, at once; a city's
-    level applies to every region under it."""
-    _check_region(runtime, body.region)
-    reason = dict(body.reason)
-    if not reason.get("zh-CN") and not reason.get("en"):
-        raise HazeError(
-            422,
-            "alert.reason",
-            text("需要说明理由", "A reason is required"),
-            [{"field": "reason"}],
-        )
-    reason = text(reason.get("zh-CN") or reason["en"], reason.get("en") or reason["zh-CN"])
+    level applies to every region under it. A region whose warnings need sign-off is no
+    exception: an operator's own change takes effect at once (it clears any proposal)."""
     now = utcnow()
-    if body.ends_at is not None and body.ends_at <= now:
-        raise HazeError(
-            422,
-            "alert.ends_at",
-            text("结束时间已过", "ends_at is in the past"),
-            [{"field": "ends_at"}],
-        )
-    state = runtime.state
-    async with runtime.board_change() as session:
-        outcome = await state.warnings.on_manual(
-            session,
-            body.region,
-            Level.parse(body.level),
-            AlertResponse(body.response),
-            reason,
-            state.board,
-            now,
-            source=body.source,
-            ends_at=body.ends_at,
-        )
-        details = {"level": body.level, "source": body.source, "reason": reason}
-        target = f"region/{body.region}"
-        await audit.record(session, operator.token_id, "alert.manual", target, details)
-        await runtime.announce(session, outcome)  # published once committed, in the background
+    change = ManualChange(
+        (body.region,),
+        Level.parse(body.level),
+        AlertResponse(body.response),
+        one_reason(body.reason),
+        source=body.source,
+        ends_at=body.ends_at,
+    )
+    problems = change_problems(change, runtime.state.tree, now)
+    if problems:
+        raise problems[0].error()
+    (outcome,) = await change_by_hand(runtime, operator.token_id, change, now)
+    return ChangeOut.of(outcome, language)
+
+
+@router.get("/alerts/proposals", response_model=Page[ProposalOut])
+async def get_proposals(
+    _: OperatorDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    language: LanguageDep,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[ProposalOut]:
+    """The queue of sign-off: each region's change proposed by a forecast and waiting for an
+    operator (regions with ``requires_signoff``, and the regions under them), by region, with
+    the wait so far; ``late`` once it has waited beyond the sign-off target."""
+    after = None if cursor is None else decode_cursor(cursor, str)[0]
+    states = await alerts.load_states(session)
+    waiting = runtime.state.warnings.pending(states, utcnow())
+    found = [p for p in waiting if after is None or p.region > after][: limit + 1]
+    more = len(found) > limit
+    found = found[:limit]
+    return Page[ProposalOut](
+        items=[ProposalOut.of(p, language) for p in found],
+        next_cursor=encode_cursor(found[-1].region) if more else None,
+    )
+
+
+@router.post(
+    "/alerts/{region}/approve",
+    response_model=ChangeOut,
+    responses={409: {"model": ErrorOut, "description": "No proposal waits (`alert.no_proposal`)."}},
+)
+async def approve_proposal(
+    region: str,
+    operator: OperatorDep,
+    runtime: RuntimeDep,
+    language: LanguageDep,
+) -> ChangeOut:
+    """Sign off the change waiting in ``region``: it is made at once (events ``approve``, with
+    who signed it off and the wait, then the change) and its enterprises' actions follow."""
+    if region not in runtime.state.tree:
+        raise not_found("region.unknown", f"未知区域 {region}", f"Unknown region {region}")
+    outcome = await sign_off(runtime, operator.token_id, region, utcnow())
     return ChangeOut.of(outcome, language)

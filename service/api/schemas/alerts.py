@@ -13,7 +13,7 @@ from emission_list.levels import Driver
 from emission_list.warnings import Decision, Forecast, ForecastDay
 from service.api.schemas.inputs import DayText, Instant, Stamp
 from service.api.schemas.times import LocalInstant, local_iso
-from service.services.warnings import Outcome
+from service.services.warnings import Outcome, Pending
 from service.storage.repositories.alerts import StoredEvent
 
 LevelName = Literal["none", "yellow", "orange", "red"]
@@ -164,6 +164,45 @@ class EventOut(BaseModel):
             previous_level=event.previous_level,
             reason=pick(event.reason, language),
             alert=None if event.alert is None else AlertOut.of(event.alert, language),
+        )
+
+
+class ProposalOut(BaseModel):
+    """A region's change waiting for sign-off, and how long it has waited."""
+
+    region: str
+    kind: Literal["issue", "upgrade", "downgrade", "lift"] = Field(
+        description="What signing it off does to the alert in force or scheduled."
+    )
+    level: LevelName = Field(description='The level proposed ("none": lift).')
+    response: ResponseName | None
+    current_level: LevelName = Field(description="The level of the region's alert now.")
+    proposed_at: LocalInstant
+    starts_at: LocalInstant
+    ends_at: LocalInstant
+    reason: str
+    rule_id: str | None
+    forecast_days: list[dt.date]
+    wait_s: int = Field(description="Seconds waited so far.")
+    late: bool = Field(description="Waited beyond the region's sign-off target (2 hours).")
+
+    @classmethod
+    def of(cls, pending: Pending, language: str) -> ProposalOut:
+        proposal, current = pending.proposal, pending.current
+        return cls(
+            region=pending.region,
+            kind=pending.kind,  # type: ignore[arg-type]
+            level=proposal.level.label,
+            response=None if proposal.response is None else str(proposal.response),
+            current_level="none" if current is None else current.level.label,
+            proposed_at=proposal.proposed_at or proposal.starts_at,
+            starts_at=proposal.starts_at,
+            ends_at=proposal.ends_at,
+            reason=pick(proposal.reason, language),
+            rule_id=proposal.rule_id,
+            forecast_days=list(proposal.forecast_days),
+            wait_s=int(pending.wait.total_seconds()),
+            late=pending.late,
         )
 
 

@@ -69,11 +69,17 @@ class RegionIn(BaseModel):
     name: PlaceName = Field(description='{"zh-CN": ..., "en": ...}, or one string for both.')
     parent: str | None = Field(description="The parent region; null for a root.")
     kind: Literal["province", "city", "district", "subdistrict", "town"] = "subdistrict"
+    requires_signoff: bool = Field(
+        False,
+        strict=True,
+        description="Warnings decided from forecasts wait as proposals until an operator signs "
+        "them off (POST /alerts/{region}/approve); applies to the regions under it too.",
+    )
 
     _name = field_validator("name", mode="before")(_bilingual)
 
     def to_domain(self, region_id: str) -> Region:
-        return Region(region_id, self.parent, dict(self.name), self.kind)
+        return Region(region_id, self.parent, dict(self.name), self.kind, self.requires_signoff)
 
 
 class RegionOut(BaseModel):
@@ -82,6 +88,7 @@ class RegionOut(BaseModel):
     names: dict[str, str]
     parent: str | None
     kind: str
+    requires_signoff: bool
 
     @classmethod
     def of(cls, region: Region, language: str) -> RegionOut:
@@ -91,6 +98,7 @@ class RegionOut(BaseModel):
             names=dict(region.name),
             parent=region.parent,
             kind=region.kind,
+            requires_signoff=region.requires_signoff,
         )
 
 

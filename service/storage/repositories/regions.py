@@ -20,12 +20,18 @@ from service.storage.repositories import name_columns, paging, put_row
 
 
 def _domain(row: RegionRow) -> Region:
-    return Region(row.region_id, row.parent, text(row.name_zh, row.name_en), row.kind)
+    name = text(row.name_zh, row.name_en)
+    return Region(row.region_id, row.parent, name, row.kind, row.requires_signoff)
 
 
 async def put(session: AsyncSession, region: Region) -> bool:
     """Create or replace a region; True when it was created. The parent must exist."""
-    values = {"region_id": region.region_id, "parent": region.parent, "kind": region.kind}
+    values = {
+        "region_id": region.region_id,
+        "parent": region.parent,
+        "kind": region.kind,
+        "requires_signoff": region.requires_signoff,
+    }
     return await put_row(session, RegionRow, region.region_id, values | name_columns(region.name))
 
 
@@ -72,6 +78,23 @@ async def existing(session: AsyncSession, region_ids: Collection[str]) -> set[st
         return set()
     statement = select(RegionRow.region_id).where(RegionRow.region_id.in_(list(region_ids)))
     return set((await session.execute(statement)).scalars())
+
+
+async def signoff_regions(session: AsyncSession) -> set[str]:
+    """The regions whose warnings wait for sign-off (the regions under them wait too)."""
+    statement = select(RegionRow.region_id).where(RegionRow.requires_signoff.is_(True))
+    return set((await session.execute(statement)).scalars())
+
+
+async def set_signoff(session: AsyncSession, region_id: str, required: bool) -> bool:
+    """Set whether ``region_id``'s warnings wait for sign-off; False when there is no such
+    region."""
+    row = await session.get(RegionRow, region_id)
+    if row is None:
+        return False
+    row.requires_signoff = required
+    await session.flush()
+    return True
 
 
 async def tree(session: AsyncSession) -> RegionTree:

@@ -34,6 +34,11 @@ async def principal_row(connection: AsyncConnection, token_hash: str) -> Row[Any
     return (await connection.execute(statement)).first()
 
 
+async def label(session: AsyncSession, token_id: str) -> str | None:
+    """The label of the token ``token_id`` (None when there is no such token)."""
+    return await session.scalar(select(Token.label).where(Token.id == token_id))
+
+
 async def list_all(session: AsyncSession, *, include_revoked: bool = False) -> Sequence[Token]:
     statement = select(Token).order_by(Token.created_at, Token.id)
     if not include_revoked:
