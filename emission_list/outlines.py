@@ -209,15 +209,18 @@ def bounds(geometries: Sequence[dict[str, Any]]) -> tuple[float, float, float, f
     return float(west), float(south), float(east), float(north)
 
 
-def _segment_distances(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distance of each of ``points`` to the segment ``a``–``b`` (a point when ``a == b``)."""
-    ab = b - a
-    length2 = float(ab @ ab)
+def _squared_distances(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Squared distance of each of ``points`` to the segment ``a``–``b`` (to ``a`` when
+    ``a == b``), element by element (no fused or reordered sums: the result does not depend
+    on the BLAS numpy was built with)."""
+    dx, dy = float(b[0] - a[0]), float(b[1] - a[1])
+    px, py = points[:, 0] - a[0], points[:, 1] - a[1]
+    length2 = dx * dx + dy * dy
     if length2 == 0.0:
-        return np.hypot(*(points - a).T)
-    t = np.clip(((points - a) @ ab) / length2, 0.0, 1.0)
-    nearest = a + t[:, None] * ab
-    return np.hypot(*(points - nearest).T)
+        return px * px + py * py
+    t = np.clip((px * dx + py * dy) / length2, 0.0, 1.0)
+    ex, ey = px - t * dx, py - t * dy
+    return ex * ex + ey * ey
 
 
 def simplify_ring(ring: np.ndarray, tolerance: float) -> np.ndarray:
@@ -230,6 +233,7 @@ def simplify_ring(ring: np.ndarray, tolerance: float) -> np.ndarray:
     n = len(ring)
     if n <= 2:
         return ring.copy()
+    limit = float(tolerance) * float(tolerance)
     keep = np.zeros(n, dtype=bool)
     keep[[0, n - 1]] = True
     spans = [(0, n - 1)]
@@ -237,9 +241,9 @@ def simplify_ring(ring: np.ndarray, tolerance: float) -> np.ndarray:
         first, last = spans.pop()
         if last - first < 2:
             continue
-        distances = _segment_distances(ring[first + 1 : last], ring[first], ring[last])
+        distances = _squared_distances(ring[first + 1 : last], ring[first], ring[last])
         k = int(np.argmax(distances))
-        if distances[k] > tolerance:
+        if distances[k] > limit:
             split = first + 1 + k
             keep[split] = True
             spans.extend(((first, split), (split, last)))
