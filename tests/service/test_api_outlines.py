@@ -65,12 +65,12 @@ async def test_only_operators_set_outlines_and_unknown_regions_are_404(api: Api)
     assert read.status_code == 404 and _code(read) == "region.unknown"
 
 
-OPEN = [p for p in SQUARE[:-1]]
+OPEN = SQUARE[:-1]
 BAD = {
     "point": ({"type": "Point", "coordinates": [109.8, 40.6]}, "outline.type", "type"),
     "no type": ({"coordinates": [SQUARE]}, "outline.type", "type"),
     "open ring": (
-        {"type": "Polygon", "coordinates": [OPEN + [[109.81, 40.6]]]},
+        {"type": "Polygon", "coordinates": [[*OPEN, [109.81, 40.6]]]},
         "outline.ring_open",
         "coordinates[0]",
     ),
