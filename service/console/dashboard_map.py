@@ -1,5 +1,8 @@
 """The dashboard's two maps: the area among its neighbours, and the focus with its stations.
 
+``digests`` (region id -> :func:`service.console.svg_map.fingerprint` of its outline) is
+shared by the maps of one page, so that each outline is digested once.
+
 Every outlined region whose outline meets the map's box is drawn, parents before children
 (so a district lies on its city, the city on its province); stations inside the box are
 points on top.
@@ -47,7 +50,11 @@ def _meets(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
 
 
 def _draw(
-    dashboard: Dashboard, key: str, box: tuple[float, ...], size: tuple[float, float]
+    dashboard: Dashboard,
+    key: str,
+    box: tuple[float, ...],
+    size: tuple[float, float],
+    digests: dict[str, str],
 ) -> MapView:
     frame = svg_map.fit(box, width=size[0], max_height=size[1])
     view = (frame.west, frame.south, frame.east, frame.north)
@@ -57,7 +64,9 @@ def _draw(
         outline_box = bounds([outline.geometry])
         if outline_box is None or not _meets(outline_box, view):
             continue
-        d = svg_map.outline_path(frame, outline.geometry)
+        if region_id not in digests:
+            digests[region_id] = svg_map.fingerprint(outline.geometry)
+        d = svg_map.cached_outline_path(frame, outline.geometry, digests[region_id])
         if d:
             status = dashboard.statuses[region_id]
             shapes.append(Shape(status, d, region_id == dashboard.focus.region_id))
@@ -69,17 +78,17 @@ def _draw(
     return MapView(key, frame.view_box, frame.width, frame.height, shapes, points)
 
 
-def overview_map(dashboard: Dashboard) -> MapView | None:
+def overview_map(dashboard: Dashboard, digests: dict[str, str]) -> MapView | None:
     """The area (the city) and its siblings, as far as they have outlines."""
     box = bounds(
         [dashboard.outlines[r].geometry for r in dashboard.overview_ids if r in dashboard.outlines]
     )
     if box is None:
         return None
-    return _draw(dashboard, "overview", svg_map.padded(box, 0.02), OVERVIEW_SIZE)
+    return _draw(dashboard, "overview", svg_map.padded(box, 0.02), OVERVIEW_SIZE, digests)
 
 
-def closeup_map(dashboard: Dashboard) -> MapView | None:
+def closeup_map(dashboard: Dashboard, digests: dict[str, str]) -> MapView | None:
     """The focus (the district) and the area's stations."""
     focus = dashboard.outlines.get(dashboard.focus.region_id)
     box = svg_map.union(
@@ -90,4 +99,4 @@ def closeup_map(dashboard: Dashboard) -> MapView | None:
     )
     if box is None:
         return None
-    return _draw(dashboard, "closeup", svg_map.padded(box, 0.06), CLOSEUP_SIZE)
+    return _draw(dashboard, "closeup", svg_map.padded(box, 0.06), CLOSEUP_SIZE, digests)

@@ -16,7 +16,10 @@ from what :func:`outline_path` and :meth:`Frame.point` return.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +32,8 @@ from emission_list.outlines import positions, simplify_ring
 MIN_SPAN_DEG = 0.02
 #: Detail below this [viewBox units] is not drawn (Douglas–Peucker on the projected ring).
 DRAWN_TOLERANCE = 0.5
+#: Drawn paths remembered (a dashboard draws a dozen).
+CACHED_PATHS = 256
 #: Outlines are clipped this far outside the viewBox [units] (so no clipped edge shows).
 CLIP_MARGIN = 8.0
 
@@ -192,3 +197,27 @@ def outline_path(frame: Frame, geometry: dict[str, Any]) -> str:
     """Every ring of a valid outline as one path (draw with ``fill-rule="evenodd"`` so that
     holes stay open)."""
     return "".join(ring_path(frame, ring) for ring in positions(geometry))
+
+
+def fingerprint(geometry: dict[str, Any]) -> str:
+    """A digest of an outline's coordinates (what a drawn path depends on)."""
+    encoded = json.dumps(geometry, separators=(",", ":"), sort_keys=True).encode()
+    return hashlib.blake2b(encoded, digest_size=16).hexdigest()
+
+
+_drawn: OrderedDict[tuple[Frame, str], str] = OrderedDict()
+
+
+def cached_outline_path(frame: Frame, geometry: dict[str, Any], digest: str) -> str:
+    """:func:`outline_path`, remembered for the last :data:`CACHED_PATHS` frames and outlines
+    (``digest``: the outline's :func:`fingerprint`). The same outlines are drawn in the same
+    frames on every dashboard until an outline changes, and drawing one costs milliseconds."""
+    key = (frame, digest)
+    found = _drawn.get(key)
+    if found is None:
+        found = _drawn[key] = outline_path(frame, geometry)
+        while len(_drawn) > CACHED_PATHS:
+            _drawn.popitem(last=False)
+    else:
+        _drawn.move_to_end(key)
+    return found

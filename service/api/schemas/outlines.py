@@ -8,17 +8,15 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from emission_list.outlines import MAX_POSITIONS
 
-_NUMBER = {"type": "number"}
+#: A position. Its ranges are in the description only: a ``prefixItems`` per coordinate
+#: would say them, but schemathesis turns it into a tuple ``items`` that OpenAPI 3.1 refuses.
 _POSITION = {
     "type": "array",
-    "description": "[longitude, latitude] in degrees (WGS 84); a third number is ignored.",
+    "description": "[longitude, latitude] in degrees (WGS 84): longitude in −180..180, "
+    "latitude in −90..90; a third number (altitude) is ignored.",
     "minItems": 2,
     "maxItems": 3,
-    "prefixItems": [
-        {"type": "number", "minimum": -180, "maximum": 180},
-        {"type": "number", "minimum": -90, "maximum": 90},
-    ],
-    "items": _NUMBER,
+    "items": {"type": "number"},
 }
 _RING = {
     "type": "array",

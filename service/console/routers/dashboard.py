@@ -38,7 +38,11 @@ async def dashboard(
     maps = []
     mapped: list[dashboard_model.RegionStatus] = []
     if found is not None:
-        drawn = (dashboard_map.overview_map(found), dashboard_map.closeup_map(found))
+        digests: dict[str, str] = {}
+        drawn = (
+            dashboard_map.overview_map(found, digests),
+            dashboard_map.closeup_map(found, digests),
+        )
         maps = [m for m in drawn if m is not None]
         seen = dict.fromkeys(s.status.region_id for m in maps for s in m.shapes)
         mapped = [found.statuses[r] for r in seen]
