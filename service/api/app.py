@@ -24,6 +24,7 @@ from service.api.routers import (
     history,
     home,
     lists,
+    outlines,
     places,
     readings,
     tokens,
@@ -72,7 +73,8 @@ def create_api(runtime: Runtime) -> FastAPI:
     app.state.settings = settings
     app.state.runtime = runtime
     errors.install(app, principal_of_request)
-    for module in (enterprises, readings, places, history, warnings, lists, tokens):  # polled first
+    # the polled routers first
+    for module in (enterprises, readings, places, outlines, history, warnings, lists, tokens):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
     app.include_router(home.router)

@@ -127,6 +127,12 @@ def _list_publish(args: argparse.Namespace) -> int:
     return list_commands.run_publish(_database("list publish"), args.revision, args.author)
 
 
+def _region_import(args: argparse.Namespace) -> int:
+    from service.commands import regions as region_commands
+
+    return region_commands.run_import(_database("region import"), args.file, args.author)
+
+
 def _aware_datetime(value: str):
     import datetime as dt
 
@@ -293,6 +299,23 @@ def build_parser() -> argparse.ArgumentParser:
     publisher.add_argument("revision", type=int, metavar="N")
     publisher.add_argument("--author", default="cli", help="recorded as the publisher")
     publisher.set_defaults(func=_list_publish)
+
+    region_cmd = commands.add_parser(
+        "region",
+        help="import regions and their outlines",
+        description="Regions and GeoJSON outlines in the database (as for `haze list`).",
+    )
+    region_commands = region_cmd.add_subparsers(
+        dest="region_command", required=True, metavar="ACTION"
+    )
+    region_importer = region_commands.add_parser(
+        "import",
+        help='store a regions file ({"regions": [...]}, each with an optional "outline") or a '
+        "GeoJSON FeatureCollection of outlines (properties.region_id)",
+    )
+    region_importer.add_argument("file", metavar="FILE")
+    region_importer.add_argument("--author", default="cli", help="recorded in the audit log")
+    region_importer.set_defaults(func=_region_import)
     return parser
 
 

@@ -14,7 +14,7 @@ import math
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.storage.models import AqiResult, Reading
@@ -193,3 +193,33 @@ async def aqi_page(
         statement = statement.where(AqiResult.observed_at > after)
     statement = statement.order_by(AqiResult.observed_at).limit(limit + 1)
     return list((await session.execute(statement, execution_options=_FRESH)).scalars())
+
+
+async def latest_aqi_of(
+    session: AsyncSession, station_ids: Collection[str], since: dt.datetime, period: str = "1h"
+) -> dict[str, AqiResult]:
+    """The most recent AQI result of ``period`` at or after ``since`` of each of
+    ``station_ids`` that has one, in one query."""
+    if not station_ids:
+        return {}
+    where = (
+        AqiResult.period == period,
+        AqiResult.station_id.in_(list(station_ids)),
+        AqiResult.observed_at >= since,
+    )
+    latest = (
+        select(AqiResult.station_id, func.max(AqiResult.observed_at).label("at"))
+        .where(*where)
+        .group_by(AqiResult.station_id)
+        .subquery()
+    )
+    statement = (
+        select(AqiResult)
+        .join(
+            latest,
+            (AqiResult.station_id == latest.c.station_id) & (AqiResult.observed_at == latest.c.at),
+        )
+        .where(AqiResult.period == period)
+    )
+    rows = (await session.execute(statement, execution_options=_FRESH)).scalars()
+    return {row.station_id: row for row in rows}
