@@ -13,14 +13,14 @@ from fastapi.staticfiles import StaticFiles
 from emission_list.i18n import Text
 from service.console import auth
 from service.console.csrf import CsrfMiddleware
-from service.console.routers import dashboard, signin
+from service.console.routers import dashboard, enterprises, lists, signin
 from service.console.templating import environment, render
 from service.runtime import Runtime
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 ASSETS_URL = "/assets"
 #: The console's page routers, in the order their paths are matched.
-ROUTERS = (signin.router, dashboard.router)
+ROUTERS = (signin.router, dashboard.router, lists.router, enterprises.router)
 
 
 def asset(name: str) -> str:
