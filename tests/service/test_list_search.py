@@ -31,14 +31,21 @@ def test_an_empty_filter_asks_nothing() -> None:
 def test_a_name_without_latin_letters_is_matched_as_written() -> None:
     sql = _sql(EntryFilter(name="钢铁"), "postgresql")
     assert "ILIKE" not in sql and "lower(" not in sql
-    assert "list_entries.name LIKE" in sql and "list_entries.name_en LIKE" in sql
+    assert "list_entries.name LIKE '%%钢铁%%' ESCAPE '/'" in sql and "name_en LIKE" in sql
 
 
-def test_latin_letters_match_in_any_case_folded_in_the_c_collation_on_postgresql() -> None:
+def test_the_name_pattern_is_written_into_the_statement_for_the_planner() -> None:
+    statement = select(ListEntry.enterprise_id).where(*EntryFilter(name="钢铁").clauses())
+    assert "POSTCOMPILE" in str(statement.compile(dialect=postgresql.dialect()))
+
+
+def test_latin_letters_match_in_any_case() -> None:
     pg = _sql(EntryFilter(name="Steel"), "postgresql")
-    assert 'COLLATE "C") ILIKE' in pg
+    assert "list_entries.name_en ILIKE '%%Steel%%'" in pg  # the trigram index answers it
+    short = _sql(EntryFilter(name="St"), "postgresql")  # no trigram: a scan, folded cheaply
+    assert "(list_entries.name_en COLLATE \"C\") ILIKE '%%St%%'" in short
     lite = _sql(EntryFilter(name="Steel"), "sqlite")
-    assert "lower(list_entries.name_en) LIKE '%' || lower('Steel')" in lite
+    assert "lower(list_entries.name_en) LIKE lower('%Steel%')" in lite
 
 
 def test_wildcards_typed_in_a_name_are_plain_characters() -> None:

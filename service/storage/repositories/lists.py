@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, literal, or_, select
+from sqlalchemy import String, bindparam, func, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
@@ -287,18 +287,26 @@ async def page_entries(
 _NAMES = (ListEntry.name, ListEntry.name_en)
 
 
+#: A part this long gives pg_trgm trigrams to look up (alembic 0009); a shorter one is a scan.
+TRIGRAM_CHARS = 3
+
+
 def _contains(column: Any, part: str, dialect: str) -> ColumnElement[bool]:
     """``column`` contains ``part``, letters A-Z in any case (other characters as written).
 
-    Folding costs a lowered copy of every row's text: a ``part`` without those letters (a
-    Chinese name, a number) needs none, and PostgreSQL folds in the "C" collation, ASCII
-    only, several times faster than in the database's own (SQLite's ``lower`` is ASCII only
-    anyway)."""
+    The pattern goes into the statement as a literal, so that PostgreSQL plans for it: from
+    three characters on it looks the names up in the trigram index; a shorter part that is
+    common walks the credit-code order and stops at a page, a rare one reads the rows. Then
+    folding costs a lowered copy of every row's text: a part without Latin letters (Chinese,
+    a number) needs none, and PostgreSQL folds in the "C" collation, ASCII only, several
+    times faster than in the database's own (SQLite's ``lower`` is ASCII only anyway)."""
+    escaped = part.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    pattern = bindparam(None, f"%{escaped}%", type_=String, literal_execute=True)
     if not any(c.isascii() and c.isalpha() for c in part):
-        return column.contains(part, autoescape=True)
-    if dialect == "postgresql":
-        return column.collate("C").icontains(part, autoescape=True)
-    return column.icontains(part, autoescape=True)
+        return column.like(pattern, escape="/")
+    if dialect == "postgresql" and len(part) < TRIGRAM_CHARS:
+        return column.collate("C").ilike(pattern, escape="/")
+    return column.ilike(pattern, escape="/")
 
 
 @dataclass(frozen=True)
