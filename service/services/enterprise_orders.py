@@ -169,6 +169,20 @@ def level_measures(catalog: Catalog, entry: Enterprise) -> list[LevelMeasure]:
     return found
 
 
+async def _published_entry(
+    session: AsyncSession, enterprise_id: str
+) -> tuple[int, Enterprise] | None:
+    """The published revision's number and the enterprise's entry in it, if it has one."""
+    number = await lists.published_number(session)
+    entry = None if number is None else await lists.get_entry(session, number, enterprise_id)
+    return None if entry is None or number is None else (number, entry)
+
+
+def _chain(tree: RegionTree, entry: Enterprise) -> list[str]:
+    """The entry's region and its ancestors, nearest first: every warning reaching it."""
+    return [entry.region, *tree.ancestors(entry.region)] if entry.region in tree else []
+
+
 async def view(
     session: AsyncSession,
     enterprise_id: str,
@@ -179,11 +193,11 @@ async def view(
     now: dt.datetime,
 ) -> EnterpriseView | None:
     """The enterprise's page; None when it is not on the published list."""
-    number = await lists.published_number(session)
-    entry = None if number is None else await lists.get_entry(session, number, enterprise_id)
-    if entry is None or number is None:
+    found = await _published_entry(session, enterprise_id)
+    if found is None:
         return None
-    chain = [entry.region, *tree.ancestors(entry.region)] if entry.region in tree else []
+    number, entry = found
+    chain = _chain(tree, entry)
     states = await alerts.load_states(session, chain)
     current = now_order(board, enterprise_id)
     upcoming = next_order(catalog, entry, chain, states, now, current)
@@ -251,16 +265,16 @@ async def past_orders(
     """The orders over the enterprise's region that started in the window of
     :data:`ORDERS_WINDOW_DAYS` before ``until`` (default: now), newest first, each with what
     the entry of the revision then in force required; None when it is not on the list."""
-    number = await lists.published_number(session)
-    entry = None if number is None else await lists.get_entry(session, number, enterprise_id)
-    if entry is None:
+    found = await _published_entry(session, enterprise_id)
+    if found is None:
         return None
+    entry = found[1]
     latest = until is None
     until = until or utcnow()
     # from a local midnight: the next page back, up to that day, joins this one exactly
     first_day = (until - dt.timedelta(days=ORDERS_WINDOW_DAYS)).astimezone(LOCAL_TIME).date()
     since = local_midnight(first_day)
-    chain = [entry.region, *tree.ancestors(entry.region)] if entry.region in tree else []
+    chain = _chain(tree, entry)
     events = await alerts.history(
         session,
         regions=chain,

@@ -54,6 +54,7 @@ async def _view(
 
 
 @router.get("/enterprises/{enterprise_id}")
+@router.get("/enterprises/{enterprise_id}/notice")
 async def enterprise_page(
     enterprise_id: str,
     request: Request,
@@ -61,22 +62,16 @@ async def enterprise_page(
     runtime: RuntimeDep,
     session: SessionDep,
 ) -> Response:
+    """What it must do now and next (or the same as a printable notice)."""
     found = await _view(viewer, runtime, session, enterprise_id)
-    context = {"view": found, "names": await region_names(session), "catalog": runtime.catalog}
-    return render(request, "enterprise/page.html", context)
-
-
-@router.get("/enterprises/{enterprise_id}/notice")
-async def notice_page(
-    enterprise_id: str,
-    request: Request,
-    viewer: ViewerDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-) -> Response:
-    found = await _view(viewer, runtime, session, enterprise_id)
-    context = {"view": found, "names": await region_names(session), "today": utcnow()}
-    return render(request, "enterprise/notice.html", context)
+    template = "notice.html" if request.url.path.endswith("/notice") else "page.html"
+    context = {
+        "view": found,
+        "names": await region_names(session),
+        "catalog": runtime.catalog,
+        "today": utcnow(),
+    }
+    return render(request, f"enterprise/{template}", context)
 
 
 @router.get("/enterprises/{enterprise_id}/orders")
