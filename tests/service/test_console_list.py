@@ -95,6 +95,13 @@ async def test_the_level_column_shows_the_warning_in_force(api: Api) -> None:
     assert "level-orange" not in other
 
 
+async def test_q_is_another_name_for_the_name_field(api: Api) -> None:
+    async with console_visitor(api, api.secrets["operator"]) as visitor:
+        page = await visitor.get("/list?q=钢&grade=B")
+    expected = expected_ids({"name": "钢", "grade": "B"})
+    assert expected and ROW_LINK.findall(page.text) == expected
+
+
 async def test_htmx_gets_the_results_alone(api: Api) -> None:
     async with console_visitor(api, api.secrets["operator"]) as visitor:
         answer = await visitor.client.get("/list?name=稀土", headers=HTMX)

@@ -31,8 +31,10 @@ async def list_page(
     grade: Field = "",
     after: Field = "",
     before: Field = "",
+    q: Field = "",
 ) -> Response:
-    query = list_search.SearchQuery(name, credit_code, region, industry, grade, after, before)
+    """The published list, searched; ``q`` is another name for ``name`` (a free-text box)."""
+    query = list_search.SearchQuery(name or q, credit_code, region, industry, grade, after, before)
     state = runtime.state
     names = await list_search.region_names(session)
     result = await list_search.search(
