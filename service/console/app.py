@@ -12,14 +12,24 @@ from fastapi.staticfiles import StaticFiles
 
 from emission_list.i18n import Text
 from service.console import auth, csrf
-from service.console.routers import dashboard, signin, stations, tokens, warnings
+from service.console.routers import (
+    dashboard,
+    enterprises,
+    lists,
+    signin,
+    stations,
+    tokens,
+    warnings,
+)
 from service.console.templating import environment, render
 from service.runtime import Runtime
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 ASSETS_URL = "/assets"
 #: The console's page routers, in the order their paths are matched.
-ROUTERS = (signin.router, dashboard.router, stations.router, warnings.router, tokens.router)
+ROUTERS = tuple(
+    module.router for module in (signin, dashboard, stations, lists, enterprises, warnings, tokens)
+)
 
 
 def asset(name: str) -> str:

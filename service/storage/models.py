@@ -259,8 +259,16 @@ class ListEntry(Base):
     """One enterprise of a revision: ``data`` is :meth:`Enterprise.to_dict`."""
 
     __tablename__ = "list_entries"
-    __table_args__ = tuple(
-        Index(None, "revision", c) for c in ("region", "industry", "grade", "name")
+    __table_args__ = (
+        *(Index(None, "revision", c) for c in ("region", "industry", "grade", "name")),
+        # a part of a name: pg_trgm's trigrams on PostgreSQL (alembic 0008), else plain
+        Index(
+            None,
+            "name",
+            "name_en",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops", "name_en": "gin_trgm_ops"},
+        ),
     )
 
     revision: Mapped[int] = mapped_column(

@@ -34,9 +34,14 @@ class StoredEvent:
     alert: Alert | None
 
 
-async def load_states(session: AsyncSession) -> dict[str, RegionAlertState]:
-    """Every region's lifecycle state."""
-    rows = (await session.scalars(select(AlertState))).all()
+async def load_states(
+    session: AsyncSession, regions: Sequence[str] | None = None
+) -> dict[str, RegionAlertState]:
+    """Every region's lifecycle state (or those of ``regions`` only)."""
+    statement = select(AlertState)
+    if regions is not None:
+        statement = statement.where(AlertState.region.in_(list(regions)))
+    rows = (await session.scalars(statement)).all()
     return {row.region: state_from_dict(row.state) for row in rows}
 
 

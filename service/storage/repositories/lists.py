@@ -15,14 +15,16 @@ entry changes or the revision is published, so the two cannot interleave on Post
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import String, bindparam, func, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
 
+from emission_list.credit_code import CHARSET
 from emission_list.entries import Enterprise
 from emission_list.i18n import Text, text
 from emission_list.revisions import Revision, RevisionError, RevisionStatus
@@ -116,6 +118,30 @@ async def published_number(session: AsyncSession) -> int | None:
         ListRevision.status == RevisionStatus.PUBLISHED
     )
     return (await session.execute(statement)).scalar_one()
+
+
+async def publications(session: AsyncSession) -> list[tuple[int, dt.datetime]]:
+    """Each published revision's number and when it was published, oldest first: the
+    revision in force at a time is the last one published before it."""
+    statement = (
+        select(ListRevision.number, ListRevision.published_at)
+        .where(ListRevision.status == RevisionStatus.PUBLISHED)
+        .order_by(ListRevision.published_at, ListRevision.number)
+    )
+    return [(number, at) for number, at in await session.execute(statement) if at is not None]
+
+
+async def entries_of(
+    session: AsyncSession, enterprise_id: str, numbers: Sequence[int]
+) -> dict[int, Enterprise]:
+    """An enterprise's entry in each of the revisions ``numbers`` that has one."""
+    if not numbers:
+        return {}
+    statement = select(ListEntry.revision, ListEntry.data).where(
+        ListEntry.enterprise_id == enterprise_id, ListEntry.revision.in_(list(numbers))
+    )
+    rows = await session.execute(statement)
+    return {number: Enterprise.from_dict(data) for number, data in rows}
 
 
 async def add(
@@ -256,6 +282,133 @@ async def page_entries(
     data = list((await session.execute(statement)).scalars())
     rows, cursor = paging.page(data, limit, lambda row: str(row["enterprise_id"]))
     return [Enterprise.from_dict(d) for d in rows], cursor
+
+
+_NAMES = (ListEntry.name, ListEntry.name_en)
+
+
+#: A part this long gives pg_trgm trigrams to look up (alembic 0008); a shorter one is a scan.
+TRIGRAM_CHARS = 3
+
+
+def _contains(column: Any, part: str, dialect: str) -> ColumnElement[bool]:
+    """``column`` contains ``part``, letters A-Z in any case (other characters as written).
+
+    The pattern goes into the statement as a literal, so that PostgreSQL plans for it: from
+    three characters on it looks the names up in the trigram index; a shorter part that is
+    common walks the credit-code order and stops at a page, a rare one reads the rows. Then
+    folding costs a lowered copy of every row's text: a part without Latin letters (Chinese,
+    a number) needs none, and PostgreSQL folds in the "C" collation, ASCII only, several
+    times faster than in the database's own (SQLite's ``lower`` is ASCII only anyway)."""
+    escaped = part.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    pattern = bindparam(None, f"%{escaped}%", type_=String, literal_execute=True)
+    if not any(c.isascii() and c.isalpha() for c in part):
+        return column.like(pattern, escape="/")
+    if dialect == "postgresql" and len(part) < TRIGRAM_CHARS:
+        return column.collate("C").ilike(pattern, escape="/")
+    return column.ilike(pattern, escape="/")
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    """What a search of a revision's entries asks for; an empty field asks nothing.
+
+    ``name`` is a substring of the Chinese or the English name (any case); ``credit_code`` a
+    prefix of the unified social credit code (a whole code is its own prefix; upper-cased);
+    ``regions`` the region ids an entry may be in (the caller expands a region to its
+    subtree; None: any); ``industry`` and ``grade`` catalog codes, matched exactly.
+    """
+
+    name: str = ""
+    credit_code: str = ""
+    regions: tuple[str, ...] | None = None
+    industry: str = ""
+    grade: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", self.name.strip())
+        object.__setattr__(self, "credit_code", self.credit_code.strip().upper())
+        if self.regions is not None:
+            object.__setattr__(self, "regions", tuple(self.regions))
+
+    def clauses(self, dialect: str = "") -> list[ColumnElement[bool]]:
+        """The where-clauses on ``list_entries``' search columns (one per field asked), for
+        the database ``dialect`` (``"postgresql"``, ``"sqlite"``)."""
+        found: list[ColumnElement[bool]] = []
+        if self.name:
+            found.append(or_(*(_contains(c, self.name, dialect) for c in _NAMES)))
+        if self.credit_code:
+            code = ListEntry.enterprise_id
+            found.append(code.startswith(self.credit_code, autoescape=True))
+            # A range the primary key serves: codes of CHARSET sort below prefix + "Z".
+            found.append(code >= self.credit_code)
+            if set(self.credit_code) <= set(CHARSET):
+                found.append(code < self.credit_code + "Z")
+        if self.regions is not None:
+            found.append(ListEntry.region.in_(self.regions))
+        if self.industry:
+            found.append(ListEntry.industry == self.industry)
+        if self.grade:
+            found.append(ListEntry.grade == self.grade)
+        return found
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    """An entry as a search lists it: its search columns, not its document."""
+
+    enterprise_id: str
+    name: str
+    name_en: str
+    region: str
+    industry: str
+    grade: str
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """A page of a search, by credit code, with the cursors of the pages either side (the
+    first and last ids of this page; None where no page follows)."""
+
+    rows: list[EntryRow]
+    previous: str | None
+    next: str | None
+
+
+async def search_entries(
+    session: AsyncSession,
+    number: int,
+    where: EntryFilter,
+    *,
+    limit: int = 50,
+    after: str | None = None,
+    before: str | None = None,
+) -> SearchPage:
+    """Up to ``limit`` entries of revision ``number`` matching ``where``, by credit code:
+    after the code ``after``, or (``before``) the page before the code ``before``."""
+    columns = [ListEntry.enterprise_id, *(ListEntry.__table__.c[c] for c in SEARCH_COLUMNS)]
+    dialect = session.get_bind().dialect.name
+    statement = select(*columns).where(ListEntry.revision == number, *where.clauses(dialect))
+    backward = before is not None and after is None
+    key = before if backward else after
+    keys = None if key is None else (key,)
+    statement = paging.keyset(statement, [ListEntry.enterprise_id], keys, limit, backward=backward)
+    found = [EntryRow(*row) for row in await session.execute(statement)]
+    more = len(found) > limit
+    rows = found[:limit]
+    if backward:
+        rows.reverse()
+    if not rows:  # a stale previous-page link: the first page instead
+        if backward:
+            return await search_entries(session, number, where, limit=limit)
+        return SearchPage([], None, None)
+    earlier = more if backward else after is not None
+    later = True if backward else more
+    return SearchPage(
+        rows,
+        rows[0].enterprise_id if earlier else None,
+        rows[-1].enterprise_id if later else None,
+    )
 
 
 async def put_entry(session: AsyncSession, number: int, entry: Enterprise) -> bool:
