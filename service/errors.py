@@ -71,6 +71,19 @@ class HazeError(Exception):
         self.headers = dict(headers or {})
 
 
+class BodyTooLarge(StarletteHTTPException):
+    """A request body above its path's limit [bytes] (see :mod:`service.api.body_limit`)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413)
+        self.limit = limit
+
+    @property
+    def message(self) -> Text:
+        size = f"{self.limit / 1_048_576:.3g} MiB"
+        return text(f"请求体超过 {size} 的上限", f"The request body is larger than {size}")
+
+
 def not_found(code: str, zh: str, en: str) -> HazeError:
     return HazeError(404, code, text(zh, en))
 
@@ -127,7 +140,13 @@ def _page_renderer(request: Request) -> ErrorPage | None:
     renderer = getattr(getattr(app, "state", None), "error_page", None)
     if renderer is None or request.url.path.startswith("/api/"):
         return None
-    return renderer if "text/html" in request.headers.get("accept", "") else None
+    # htmx asks for HTML without saying so (its Accept is */*)
+    wants_html = "text/html" in request.headers.get("accept", "") or "hx-request" in request.headers
+    return renderer if wants_html else None
+
+
+def too_large_response(request: Request, exc: BodyTooLarge) -> Response:
+    return error_response(request, 413, "body.too_large", exc.message)
 
 
 _HTTP_CODES: dict[int, tuple[str, Text]] = {
@@ -191,6 +210,8 @@ def install(app: FastAPI, authenticate: Callable[[Request], Awaitable[object]]) 
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if isinstance(exc, BodyTooLarge):
+            return too_large_response(request, exc)
         code, message = _HTTP_CODES.get(
             exc.status_code, ("http.error", text("请求失败", "Request failed"))
         )

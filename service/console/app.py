@@ -13,14 +13,16 @@ from fastapi.staticfiles import StaticFiles
 from emission_list.i18n import Text
 from service.console import auth
 from service.console.csrf import CsrfMiddleware
-from service.console.routers import dashboard, signin
+from service.console.routers import dashboard, revisions, signin
 from service.console.templating import environment, render
 from service.runtime import Runtime
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 ASSETS_URL = "/assets"
 #: The console's page routers, in the order their paths are matched.
-ROUTERS = (signin.router, dashboard.router)
+ROUTERS = (signin.router, dashboard.router, revisions.router)
+#: Paths (regular expressions) whose bodies may be as large as HAZE_CONSOLE_UPLOAD_BYTES.
+UPLOAD_PATHS = revisions.UPLOAD_PATHS
 
 
 def asset(name: str) -> str:

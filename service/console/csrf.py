@@ -7,6 +7,12 @@ first process), so every process behind a load balancer accepts the others' form
 (``/api/v1``, bearer tokens, no cookies) and the operational endpoints are not wrapped. A
 refusal is the console's error (403 ``csrf.invalid``, both languages); a body the check cannot
 even parse is 400 ``request.malformed`` instead of an exception.
+
+A multipart form (a file upload) is read up to its ``csrftoken`` field here, which must come
+before any file, and the token found is handed to asgi-csrf as the ``X-CSRFToken`` header:
+asgi-csrf 0.11 reads multipart bodies with a ``FormParser`` argument python-multipart 0.0.26
+removed (simonw/asgi-csrf#38), and the python-multipart releases before it have known
+vulnerabilities.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgi_csrf import asgi_csrf
+from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
 from emission_list.i18n import text
@@ -46,6 +53,81 @@ async def _refuse(scope: dict, send: Any, message_id: object) -> None:
 
 async def _no_body() -> dict:
     return {"type": "http.request", "body": b"", "more_body": False}
+
+
+class _Token(Exception):
+    """The form's ``csrftoken`` field was read (its value, or None: a file came first)."""
+
+    def __init__(self, value: str | None) -> None:
+        super().__init__(value)
+        self.value = value
+
+
+def _multipart_boundary(scope: dict) -> bytes | None:
+    headers = dict(scope.get("headers") or [])
+    if headers.get(HEADER.encode()) or not headers.get(b"cookie"):
+        return None  # the header is checked by asgi-csrf; no cookie: nothing to check against
+    kind, options = parse_options_header(headers.get(b"content-type", b""))
+    return options.get(b"boundary") if kind == b"multipart/form-data" else None
+
+
+async def _multipart_token(boundary: bytes, receive: Any) -> tuple[str | None, Any]:
+    """The ``csrftoken`` field of a multipart body (None when a file or the end comes first),
+    and a ``receive`` that replays what was read to find it."""
+    read: list[dict] = []
+    part: dict[str, Any] = {}
+
+    def on_part_begin() -> None:
+        part.clear()
+        part.update(headers={}, name=[], value=[], data=bytearray())
+
+    def on_header_end() -> None:
+        name, value = b"".join(part["name"]).lower(), b"".join(part["value"])
+        part["headers"][name] = value.strip()
+        part["name"].clear()
+        part["value"].clear()
+
+    def on_headers_finished() -> None:
+        _, options = parse_options_header(part["headers"].get(b"content-disposition", b""))
+        if b"filename" in options:
+            raise _Token(None)
+        part["token"] = options.get(b"name") == FORM_FIELD.encode()
+
+    def on_part_end() -> None:
+        if part.get("token"):
+            raise _Token(bytes(part["data"]).decode("utf-8"))
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        if part.get("token"):
+            part["data"] += data[start:end]
+
+    callbacks = {
+        "on_part_begin": on_part_begin,
+        "on_header_field": lambda data, start, end: part["name"].append(data[start:end]),
+        "on_header_value": lambda data, start, end: part["value"].append(data[start:end]),
+        "on_header_end": on_header_end,
+        "on_headers_finished": on_headers_finished,
+        "on_part_data": on_part_data,
+        "on_part_end": on_part_end,
+    }
+    parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
+    token = None
+    try:
+        more = True
+        while more:
+            message = await receive()
+            read.append(message)
+            if message["type"] != "http.request":
+                break
+            parser.write(message.get("body", b""))
+            more = message.get("more_body", False)
+    except _Token as found:
+        token = found.value
+
+    async def replay() -> dict:
+        return read.pop(0) if read else await receive()
+
+    return token, replay
 
 
 class CsrfMiddleware:
@@ -94,6 +176,14 @@ class CsrfMiddleware:
             return
         marker = scope["haze.csrf"] = {"passed": False}
         try:
+            boundary = _multipart_boundary(scope)
+            if boundary is not None:
+                token, receive = await _multipart_token(boundary, receive)
+                if token is None:
+                    await _refuse(scope, send, None)
+                    return
+                header = (HEADER.encode(), token.encode("latin-1", "replace"))
+                scope["headers"] = [*scope["headers"], header]
             await guarded(scope, receive, send)
         except (AssertionError, IndexError, KeyError, UnicodeDecodeError, ValueError):
             if marker["passed"]:  # raised by the page itself: not the check's to answer
