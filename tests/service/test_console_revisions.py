@@ -355,20 +355,33 @@ async def test_the_preview_compares_each_region_with_the_minimum(api: Api) -> No
     entries = [*ENTRIES, weak]
     own = {"150203": (Level.ORANGE, Response.FULL)}
     totals = region_totals(entries, evaluate_list(entries, CATALOG, PARENTS, own), PARENTS, own)
-    cell = r"\s*<td[^>]*>([^<]+)</td>"
-    row = r'<tr( class="shortfall")?>\s*<th scope="row" class="depth-\d">([^<]+)</th>'
-    rows = re.findall(row + cell * 3, page.text)
     names = {r.name["zh-CN"]: r.region_id for r in kundulun_regions()}
     pollutant = {"二氧化硫": 0, "氮氧化物": 1, "颗粒物": 2, "挥发性有机物": 3}
-    assert rows
-    for short, name, which, baseline, required in rows:
+    row = (
+        r'<tr( class="shortfall")?>\s*(?:<th scope="rowgroup"[^>]*>[^<]+</th>)?\s*'
+        r'<th scope="row">([^<]+)</th>\s*<td class="num">([^<]+)</td>\s*'
+        r'<td class="num">([^<]+)</td>'
+    )
+    groups = re.findall(r'<tbody class="region">(.*?)</tbody>', page.text, re.S)
+    seen = {}
+    for group in groups:
+        name = re.search(r'<th scope="rowgroup"[^>]*>([^<]+)</th>', group).group(1)
         expected = totals[names[name]]
-        p = pollutant[which]
-        assert float(baseline.replace(",", "")) == pytest.approx(expected["baseline"][p], abs=0.06)
-        assert float(required.replace(",", "")) == pytest.approx(expected["required"][p], abs=0.06)
-        assert bool(short) == (expected["shortfall"][p] > 0)
-    anshandao = [r for r in rows if r[1] == "鞍山道街道" and r[2] == "颗粒物"]
-    assert anshandao and anshandao[0][0]  # the A-grade plant leaves its subdistrict short
+        for short, which, baseline, required in re.findall(row, group):
+            p = pollutant[which]
+            assert float(baseline.replace(",", "")) == pytest.approx(
+                expected["baseline"][p], abs=0.06
+            )
+            assert float(required.replace(",", "")) == pytest.approx(
+                expected["required"][p], abs=0.06
+            )
+            assert bool(short) == (expected["shortfall"][p] > 0)
+            seen[name, which] = bool(short)
+    shown = {r for r in names.values() if any(totals[r]["baseline"])} & set(PARENTS)
+    assert {names[n] for n, _ in seen} == {
+        r for r in shown if r == "150203" or PARENTS[r] == "150203"
+    }
+    assert seen["鞍山道街道", "颗粒物"]  # the A-grade plant leaves its subdistrict short
     assert "不足" in _text(page)
 
 

@@ -47,15 +47,20 @@ async def diff_page(
 
 
 @dataclass(frozen=True)
-class PreviewRow:
-    region_id: str
-    name: Text | str
-    depth: int
+class PollutantRow:
     pollutant: str
-    baseline: float
+    baseline: float  # [kg/day], and so on
     required: float
     minimum: float
     shortfall: float
+
+
+@dataclass(frozen=True)
+class RegionRows:
+    region_id: str
+    name: Text | str
+    depth: int  # below the region chosen
+    rows: list[PollutantRow]
 
 
 @router.get("/revisions/{number}/preview")
@@ -81,7 +86,8 @@ async def preview_page(
         "levels": LEVELS,
         "region": region,
         "regions": options,
-        "rows": [],
+        "groups": [],
+        "shortfalls": 0,
         "problems": [],
         "ratio": 0.0,
     }
@@ -96,16 +102,22 @@ async def preview_page(
         return render(request, "revisions/preview.html", context, status=422)
     names = {o.value: o.label for o in options}
     top = tree.index[region]
-    rows = []
-    for i in range(top, int(tree.subtree_end[top])):
-        if not report.baseline[i].any():
-            continue
-        depth = int(tree.depth[i] - tree.depth[top])
-        for p, pollutant in enumerate(LIST_POLLUTANTS):
-            values = (report.baseline, report.required, report.minimum, report.shortfall)
-            numbers = [float(a[i, p]) for a in values]
-            rows.append(PreviewRow(tree.ids[i], names[tree.ids[i]], depth, pollutant, *numbers))
-    context["rows"] = rows
+    figures = (report.baseline, report.required, report.minimum, report.shortfall)
+    groups = [
+        RegionRows(
+            tree.ids[i],
+            names[tree.ids[i]],
+            int(tree.depth[i] - tree.depth[top]),
+            [
+                PollutantRow(pollutant, *(float(f[i, p]) for f in figures))
+                for p, pollutant in enumerate(LIST_POLLUTANTS)
+            ],
+        )
+        for i in range(top, int(tree.subtree_end[top]))
+        if report.baseline[i].any()  # regions without enterprises are left out
+    ]
+    context["groups"] = groups
+    context["shortfalls"] = sum(bool(row.shortfall) for g in groups for row in g.rows)
     baseline = float(report.baseline[top].sum())
     context["ratio"] = float(report.minimum[top].sum()) / baseline if baseline else 0.0
     return render(request, "revisions/preview.html", context)
