@@ -8,20 +8,28 @@ first process), so every process behind a load balancer accepts the others' form
 refusal is the console's error (403 ``csrf.invalid``, both languages); a body the check cannot
 even parse is 400 ``request.malformed`` instead of an exception.
 
-A multipart form (a file upload) is read up to its ``csrftoken`` field here, which must come
-before any file, and the token found is handed to asgi-csrf as the ``X-CSRFToken`` header:
+A multipart form (a file upload) is checked here, as asgi-csrf would: its ``csrftoken`` field
+must come before any file and equal the signed cookie; the body read to find it is replayed.
 asgi-csrf 0.11 reads multipart bodies with a ``FormParser`` argument python-multipart 0.0.26
 removed (simonw/asgi-csrf#38), and the python-multipart releases before it have known
-vulnerabilities.
+vulnerabilities. A form that passes goes on with its token as the ``X-CSRFToken`` header,
+which asgi-csrf accepts without reading the body.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from asgi_csrf import asgi_csrf
+from asgi_csrf import (
+    DEFAULT_COOKIE_NAME,
+    DEFAULT_SIGNING_NAMESPACE,
+    asgi_csrf,
+    cookies_from_scope,
+)
+from itsdangerous import BadSignature, URLSafeSerializer
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
@@ -137,6 +145,7 @@ class CsrfMiddleware:
         self.app = app
         self.runtime = runtime
         self._guarded: ASGIApp | None = None
+        self._signer: URLSafeSerializer | None = None
         self._lock = asyncio.Lock()
 
     async def _inner(self, scope: dict, receive: Any, send: Any) -> None:
@@ -149,6 +158,7 @@ class CsrfMiddleware:
                 async with self.runtime.session_maker() as session:
                     key = await console_store.shared_key(session, KEY_NAME)
                     await session.commit()
+                self._signer = URLSafeSerializer(key)
                 self._guarded = asgi_csrf(
                     self._inner,
                     signing_secret=key,
@@ -157,6 +167,17 @@ class CsrfMiddleware:
                     send_csrf_failed=_refuse,
                 )
         return self._guarded
+
+    def _matches_cookie(self, scope: dict, token: str | None) -> bool:
+        """Whether a form's token is the request's signed CSRF cookie (asgi-csrf's rule)."""
+        cookie = cookies_from_scope(scope).get(DEFAULT_COOKIE_NAME, "")
+        if token is None or not cookie or self._signer is None:
+            return False
+        try:
+            self._signer.loads(cookie, DEFAULT_SIGNING_NAMESPACE)
+        except BadSignature:
+            return False
+        return secrets.compare_digest(token, cookie)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"].startswith(UNGUARDED):
@@ -179,10 +200,10 @@ class CsrfMiddleware:
             boundary = _multipart_boundary(scope)
             if boundary is not None:
                 token, receive = await _multipart_token(boundary, receive)
-                if token is None:
+                if not self._matches_cookie(scope, token):
                     await _refuse(scope, send, None)
                     return
-                header = (HEADER.encode(), token.encode("latin-1", "replace"))
+                header = (HEADER.encode(), str(token).encode("latin-1"))
                 scope["headers"] = [*scope["headers"], header]
             await guarded(scope, receive, send)
         except (AssertionError, IndexError, KeyError, UnicodeDecodeError, ValueError):

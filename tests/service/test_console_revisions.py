@@ -447,3 +447,18 @@ async def test_a_published_revision_cannot_be_edited(api: Api) -> None:
             visitor, published, "x.csv", csv_bytes(list_rows(ENTRIES[:1])), "text/csv"
         )
         assert answer.status_code == 409
+
+
+async def test_an_upload_without_its_csrf_token_first_is_refused(api: Api) -> None:
+    body = csv_bytes(list_rows([_new_entry(NEW_IDS[0])]))
+    async with console_visitor(api, api.secrets["operator"]) as visitor:
+        number = await _open_draft(visitor)
+        url = f"/revisions/{number}/import"
+        files = {"file": ("list.csv", body, "text/csv")}
+        missing = await visitor.client.post(url, files=files, headers=HTML)
+        wrong = await visitor.client.post(
+            url, data={"csrftoken": "forged"}, files=files, headers=HTML
+        )
+        for refused in (missing, wrong):
+            assert refused.status_code == 403 and "csrf.invalid" in refused.text
+        assert await _stored(api, number, NEW_IDS[0]) is None
