@@ -38,6 +38,14 @@ COATER = dataclasses.replace(
 )
 
 
+def _import(page: Page, button: str, name: str, workbook: bytes) -> None:
+    """Choose ``workbook`` in the import form and send it."""
+    page.locator("#f-file").set_input_files(
+        files=[{"name": name, "mimeType": XLSX_TYPE, "buffer": workbook}]
+    )
+    page.get_by_role("button", name=button).click()
+
+
 @pytest.fixture(scope="module")
 def console() -> Iterator[ServedConsole]:  # publishes: a server of its own
     with served_console() as served:
@@ -60,10 +68,8 @@ def test_an_operator_imports_fixes_and_publishes_a_draft(
 
     page.get_by_role("link", name="导入文件").first.click()
     workbook = xlsx_bytes([*list_rows([FOUNDRY]), bad_row(COATER, baseline_pm=-66)])
-    page.get_by_label("清单文件", exact=True).set_input_files(
-        files=[{"name": "2026年调整.xlsx", "mimeType": XLSX_TYPE, "buffer": workbook}]
-    )
-    page.get_by_role("button", name="上传并导入").click()
+    expect(page.get_by_label("清单文件", exact=True)).to_be_visible()
+    _import(page, "上传并导入", "2026年调整.xlsx", workbook)
     report = page.locator("#import-report")
     expect(report.get_by_role("status")).to_have_text(
         "共读取 2 行：1 行已存入草稿，1 行有错误未导入。"
@@ -129,10 +135,7 @@ def test_the_revision_pages_read_in_english(
     page.get_by_role("button", name="Open a draft").click()
     page.get_by_role("link", name="Import a file").first.click()
     workbook = xlsx_bytes([bad_row(FOUNDRY, grade="Z", region="150203")])
-    page.get_by_label("List file", exact=True).set_input_files(
-        files=[{"name": "adjust.xlsx", "mimeType": XLSX_TYPE, "buffer": workbook}]
-    )
-    page.get_by_role("button", name="Upload and import").click()
+    _import(page, "Upload and import", "adjust.xlsx", workbook)
     report = page.locator("#import-report")
     expect(report.get_by_role("status")).to_have_text(
         "Rows read: 1; stored in the draft: 0; with problems, not imported: 1."

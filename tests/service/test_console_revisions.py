@@ -109,6 +109,9 @@ async def test_searching_a_draft_by_name_or_credit_code(api: Api) -> None:
             if e.enterprise_id.startswith(target.enterprise_id[:12])
         }
         assert codes == expected
+        assert f"找到 {len(expected)} 家企业" in _text(by_code)
+        nothing = await visitor.get(f"/revisions/{number}", params={"q": "没有这家企业"})
+        assert "找到 0 家企业" in _text(nothing)
 
 
 async def test_a_bad_value_is_shown_beside_its_field_with_the_typed_values_kept(api: Api) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.deps import RuntimeDep, SessionDep
 from service.api.schemas.inputs import INT_MAX
@@ -16,11 +17,14 @@ from service.console.templating import render
 from service.services import list_drafts as drafts
 from service.services import lists as list_service
 from service.storage.repositories import list_drafts, lists
+from service.storage.repositories.list_drafts import EntrySummary
 
 router = APIRouter(include_in_schema=False)
 
 REVISIONS_PER_PAGE = 20
 ENTRIES_PER_PAGE = 50
+#: A search counts its matches up to this many ("1000+" beyond).
+MATCHES_CAP = 1000
 #: What a redirect after a change tells the page it lands on (``?done=``).
 NOTICES = ("opened", "continued", "saved", "added", "deleted", "published")
 
@@ -84,6 +88,7 @@ async def revision_page(
         session, number, limit=ENTRIES_PER_PAGE, after=after, search=search
     )
     regions = await region_options(session, runtime.state.tree)
+    matches = await _matches(session, number, search, entries, cursor, after)
     context = {
         "revision": info,
         "published": await lists.published_number(session),
@@ -91,9 +96,8 @@ async def revision_page(
         "next_cursor": cursor,
         "first_page": after is None,
         "q": search,
-        "matches": await list_drafts.count_entries(session, number, search=search)
-        if search
-        else info.entries,
+        "matches": info.entries if matches is None else matches,
+        "matches_cap": MATCHES_CAP,
         "region_names": {o.value: o.label for o in regions},
         "industry_names": {c: i.name for c, i in runtime.catalog.industries.items()},
         "local_time": local_time,
@@ -101,6 +105,23 @@ async def revision_page(
         "notice_enterprise": enterprise,
     }
     return render(request, "revisions/revision.html", context)
+
+
+async def _matches(
+    session: AsyncSession,
+    number: int,
+    search: str,
+    page: list[EntrySummary],
+    cursor: str | None,
+    after: str | None,
+) -> int | None:
+    """How many entries a search finds (None without one): a first page that is also the last
+    counted itself, so a rare name costs one scan of the revision."""
+    if not search:
+        return None
+    if cursor is None and after is None:
+        return len(page)
+    return await list_drafts.count_entries(session, number, search=search, cap=MATCHES_CAP)
 
 
 @router.post("/revisions/{number}/enterprises/{enterprise_id}/delete")

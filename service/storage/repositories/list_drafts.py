@@ -102,11 +102,18 @@ async def page_entries(
     return paging.page(found, limit, lambda entry: entry.enterprise_id)
 
 
-async def count_entries(session: AsyncSession, number: int, *, search: str = "") -> int:
-    statement = select(func.count()).select_from(ListEntry).where(ListEntry.revision == number)
+async def count_entries(
+    session: AsyncSession, number: int, *, search: str = "", cap: int | None = None
+) -> int:
+    """How many entries of a revision match ``search`` (all without one); with ``cap``, the
+    count stops at ``cap`` + 1, so a search matching most of a large list stays cheap."""
+    statement = select(ListEntry.enterprise_id).where(ListEntry.revision == number)
     if search:
         statement = statement.where(_matching(search))
-    return (await session.execute(statement)).scalar_one()
+    if cap is not None:
+        statement = statement.limit(cap + 1)
+    counted = select(func.count()).select_from(statement.subquery())
+    return (await session.execute(counted)).scalar_one()
 
 
 async def ids(session: AsyncSession, number: int, among: Collection[str] | None = None) -> set[str]:
