@@ -244,6 +244,10 @@ async def test_an_import_reports_bad_rows_by_number_and_stores_the_good_ones(
         assert await _stored(api, number, added.enterprise_id) == added
         assert await _stored(api, number, NEW_IDS[1]) is None
         assert await _stored(api, number, ENTRIES[2].enterprise_id) == ENTRIES[2]
+        async with api.runtime.session_maker() as session:
+            (recorded,) = await audit.recent(session, action="list.import")
+        assert recorded.target == f"list/{number}"
+        assert recorded.details["added"] == 1 and recorded.details["replaced"] == 1
         # each bad row opens the form with what the file said, its problems beside the fields
         fix = re.search(r'href="(/revisions/\d+/enterprises/new\?[^"]+)"', report.text).group(1)
         page = await visitor.get(unescape(fix))
