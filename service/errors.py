@@ -78,11 +78,6 @@ class BodyTooLarge(StarletteHTTPException):
         super().__init__(413)
         self.limit = limit
 
-    @property
-    def message(self) -> Text:
-        size = f"{self.limit / 1_048_576:.3g} MiB"
-        return text(f"请求体超过 {size} 的上限", f"The request body is larger than {size}")
-
 
 def not_found(code: str, zh: str, en: str) -> HazeError:
     return HazeError(404, code, text(zh, en))
@@ -146,7 +141,9 @@ def _page_renderer(request: Request) -> ErrorPage | None:
 
 
 def too_large_response(request: Request, exc: BodyTooLarge) -> Response:
-    return error_response(request, 413, "body.too_large", exc.message)
+    """413 ``body.too_large``, the path's limit in ``details``."""
+    code, message = _HTTP_CODES[413]
+    return error_response(request, 413, code, message, [{"limit_bytes": exc.limit}])
 
 
 _HTTP_CODES: dict[int, tuple[str, Text]] = {

@@ -311,7 +311,7 @@ async def test_the_import_alone_takes_files_above_the_body_limit_up_to_its_own(
         answer = await _upload(visitor, number, "big.csv", body, "text/csv")
         assert answer.status_code == 413
         assert "text/html" in answer.headers["content-type"]
-        assert "请求体超过 0.0625 MiB 的上限" in answer.text
+        assert "请求体过大" in answer.text and f"limit_bytes: {64 * 1024}" in answer.text
         over_htmx = await visitor.client.post(
             f"/revisions/{number}/import",
             files={"file": ("big.csv", body, "text/csv")},
