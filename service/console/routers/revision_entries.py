@@ -39,7 +39,9 @@ from service.storage.repositories import lists
 
 router = APIRouter(include_in_schema=False)
 
-EnterpriseId = Annotated[str, Path(max_length=32)]
+#: An entry's credit code in a path (not ``enterprise_id``: these are operators' pages of a draft,
+#: not an enterprise's own).
+CreditCode = Annotated[str, Path(max_length=32)]
 
 
 def _unknown_entry(number: int, enterprise_id: str) -> RevisionError:
@@ -151,35 +153,35 @@ async def add_entry(
     return await _save(request, session, runtime, number, operator.principal.token_id, None)
 
 
-@router.get("/revisions/{number}/enterprises/{enterprise_id}")
+@router.get("/revisions/{number}/enterprises/{credit_code}")
 async def entry_form_page(
     request: Request,
     number: RevisionNumber,
-    enterprise_id: EnterpriseId,
+    credit_code: CreditCode,
     _: OperatorViewDep,
     runtime: RuntimeDep,
     session: SessionDep,
 ) -> Response:
     await lists.locked_draft(session, number)
-    entry = await lists.get_entry(session, number, enterprise_id)
+    entry = await lists.get_entry(session, number, credit_code)
     if entry is None:
-        raise _unknown_entry(number, enterprise_id)
+        raise _unknown_entry(number, credit_code)
     prefilled = entry_form.values_from(request.query_params)
     values = entry_form.values_of(entry) | prefilled
     problems = _check(runtime, values) if prefilled else {}
-    return await _form_page(request, session, runtime, number, enterprise_id, values, problems)
+    return await _form_page(request, session, runtime, number, credit_code, values, problems)
 
 
-@router.post("/revisions/{number}/enterprises/{enterprise_id}")
+@router.post("/revisions/{number}/enterprises/{credit_code}")
 async def save_entry(
     request: Request,
     number: RevisionNumber,
-    enterprise_id: EnterpriseId,
+    credit_code: CreditCode,
     operator: OperatorViewDep,
     runtime: RuntimeDep,
     session: SessionDep,
 ) -> Response:
-    if await lists.get_entry(session, number, enterprise_id) is None:
-        raise _unknown_entry(number, enterprise_id)
+    if await lists.get_entry(session, number, credit_code) is None:
+        raise _unknown_entry(number, credit_code)
     actor = operator.principal.token_id
-    return await _save(request, session, runtime, number, actor, enterprise_id)
+    return await _save(request, session, runtime, number, actor, credit_code)

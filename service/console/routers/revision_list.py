@@ -124,13 +124,13 @@ async def _matches(
     return await list_drafts.count_entries(session, number, search=search, cap=MATCHES_CAP)
 
 
-@router.post("/revisions/{number}/enterprises/{enterprise_id}/delete")
+@router.post("/revisions/{number}/enterprises/{credit_code}/delete")
 async def delete_entry(
     number: RevisionNumber,
-    enterprise_id: Annotated[str, Path(max_length=32)],
+    credit_code: Annotated[str, Path(max_length=32)],
     operator: OperatorViewDep,
     session: SessionDep,
 ) -> Response:
-    await list_service.delete_entry(session, number, enterprise_id, operator.principal.token_id)
-    target = f"/revisions/{number}?done=deleted&enterprise={enterprise_id}"
+    await list_service.delete_entry(session, number, credit_code, operator.principal.token_id)
+    target = f"/revisions/{number}?done=deleted&enterprise={credit_code}"
     return RedirectResponse(target, status_code=303)

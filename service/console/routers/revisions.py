@@ -13,7 +13,7 @@ from service.console.routers import (
 
 router = APIRouter(include_in_schema=False)
 for part in (revision_list, revision_entries, revision_import, revision_review):
-    router.include_router(part.router)
+    router.routes.extend(part.router.routes)  # the pages themselves, as one router's
 
 #: Paths (regular expressions) whose bodies may be as large as HAZE_CONSOLE_UPLOAD_BYTES.
 UPLOAD_PATHS = (revision_import.UPLOAD_PATH,)
