@@ -71,6 +71,14 @@ class HazeError(Exception):
         self.headers = dict(headers or {})
 
 
+class BodyTooLarge(StarletteHTTPException):
+    """A request body above its path's limit [bytes] (see :mod:`service.api.body_limit`)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413)
+        self.limit = limit
+
+
 def not_found(code: str, zh: str, en: str) -> HazeError:
     return HazeError(404, code, text(zh, en))
 
@@ -127,7 +135,15 @@ def _page_renderer(request: Request) -> ErrorPage | None:
     renderer = getattr(getattr(app, "state", None), "error_page", None)
     if renderer is None or request.url.path.startswith("/api/"):
         return None
-    return renderer if "text/html" in request.headers.get("accept", "") else None
+    # htmx asks for HTML without saying so (its Accept is */*)
+    wants_html = "text/html" in request.headers.get("accept", "") or "hx-request" in request.headers
+    return renderer if wants_html else None
+
+
+def too_large_response(request: Request, exc: BodyTooLarge) -> Response:
+    """413 ``body.too_large``, the path's limit in ``details``."""
+    code, message = _HTTP_CODES[413]
+    return error_response(request, 413, code, message, [{"limit_bytes": exc.limit}])
 
 
 _HTTP_CODES: dict[int, tuple[str, Text]] = {
@@ -194,6 +210,8 @@ def install(app: FastAPI, authenticate: Callable[[Request], Awaitable[object]]) 
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if isinstance(exc, BodyTooLarge):
+            return too_large_response(request, exc)
         code, message = _HTTP_CODES.get(
             exc.status_code, ("http.error", text("请求失败", "Request failed"))
         )

@@ -80,7 +80,8 @@ def create_api(runtime: Runtime) -> FastAPI:
     app.include_router(home.router)
     app.mount(home.STATIC_URL, StaticFiles(directory=home.STATIC_DIR), name="static")
     console.install(app, runtime)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    uploads = [(path, settings.console_upload_bytes) for path in console.UPLOAD_PATHS]
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, path_limits=uploads)
     app.add_middleware(
         HeaderGuardMiddleware,
         max_header_bytes=settings.max_header_bytes,

@@ -16,6 +16,7 @@ from service.console.routers import (
     dashboard,
     enterprises,
     lists,
+    revisions,
     signin,
     stations,
     tokens,
@@ -28,8 +29,11 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 ASSETS_URL = "/assets"
 #: The console's page routers, in the order their paths are matched.
 ROUTERS = tuple(
-    module.router for module in (signin, dashboard, stations, lists, enterprises, warnings, tokens)
+    module.router
+    for module in (signin, dashboard, stations, lists, enterprises, revisions, warnings, tokens)
 )
+#: Paths (regular expressions) whose bodies may be as large as HAZE_CONSOLE_UPLOAD_BYTES.
+UPLOAD_PATHS = revisions.UPLOAD_PATHS
 
 
 def asset(name: str) -> str:

@@ -22,6 +22,7 @@ import hmac
 import secrets
 
 from fastapi import Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from emission_list.i18n import text
@@ -74,6 +75,8 @@ async def _sent_token(request: Request) -> str:
         return ""
     try:
         form = await request.form()
+    except StarletteHTTPException:  # a body over its limit: 413 as it is
+        raise
     except Exception as exc:  # a body python-multipart cannot parse
         raise HazeError(
             400, "request.malformed", text("请求格式无法识别", "The request could not be read")

@@ -14,7 +14,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +43,11 @@ class RowProblem:
 
 @dataclass(frozen=True)
 class ReadResult:
+    """The entries read (valid or not), every problem by line, and each entry's line."""
+
     entries: list[Enterprise]
     problems: list[RowProblem]
+    lines: list[int] = field(default_factory=list)
 
 
 def to_row(entry: Enterprise) -> dict[str, str]:
@@ -74,12 +77,23 @@ def _csv_rows(path: Path) -> Iterator[dict[str, Any]]:
         yield from csv.DictReader(handle)
 
 
-def _xlsx_rows(path: Path) -> Iterator[dict[str, Any]]:
+def _sheet_rows(path: Path) -> Iterator[tuple[Any, ...]]:
     from openpyxl import load_workbook
 
-    sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = [str(h or "").strip() for h in next(rows, ())]
+    book = load_workbook(path, read_only=True, data_only=True)
+    try:  # a read-only workbook keeps its file open until closed
+        yield from book.worksheets[0].iter_rows(values_only=True)
+    finally:
+        book.close()
+
+
+def _names(header: Iterable[Any]) -> list[str]:
+    return [str(h or "").strip() for h in header]
+
+
+def _xlsx_rows(path: Path) -> Iterator[dict[str, Any]]:
+    rows = _sheet_rows(path)
+    header = _names(next(rows, ()))
     for values in rows:
         yield {h: ("" if v is None else v) for h, v in zip(header, values, strict=False) if h}
 
@@ -94,7 +108,7 @@ def read_file(
     progress: Callable[[int], None] | None = None,
 ) -> ReadResult:
     """Read a CSV or XLSX list file; entries that could be read, and every problem by line."""
-    rows = _xlsx_rows(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _csv_rows(path)
+    rows = _xlsx_rows(path) if is_xlsx(path) else _csv_rows(path)
     entries: list[Enterprise] = []
     lines: list[int] = []
     problems: list[RowProblem] = []
@@ -113,7 +127,24 @@ def read_file(
         message = pick(error.message, language)
         problems.append(RowProblem(lines[error.index], error.field, error.code, message))
     problems.sort(key=lambda p: p.line)
-    return ReadResult(entries, problems)
+    return ReadResult(entries, problems, lines)
+
+
+def is_xlsx(path: Path) -> bool:
+    """Whether ``path`` is read as a workbook (by its suffix), else as CSV."""
+    return path.suffix.lower() in (".xlsx", ".xlsm")
+
+
+def read_header(path: Path) -> list[str]:
+    """The column names of a list file's first row (empty for an empty file)."""
+    if is_xlsx(path):
+        rows = _sheet_rows(path)
+        try:
+            return _names(next(rows, ()))
+        finally:
+            rows.close()
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        return _names(next(csv.reader(handle), []))
 
 
 def format_problems(problems: Sequence[RowProblem]) -> list[str]:

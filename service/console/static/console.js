@@ -35,6 +35,16 @@
     }
   });
 
+  // An element with data-swap-errors shows an answer htmx would drop for its status (422 with
+  // the problems beside the fields, 413 for a file too large): it is the page to read.
+  body.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status >= 400 && status < 500 && event.detail.elt.closest("[data-swap-errors]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   // [data-print] prints the page (the print stylesheet keeps only the notice).
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-print]");

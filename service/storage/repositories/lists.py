@@ -51,7 +51,7 @@ class RevisionInfo:
     entries: int
 
 
-def _info(row: ListRevision, entries: int) -> RevisionInfo:
+def info_of(row: ListRevision, entries: int) -> RevisionInfo:
     return RevisionInfo(
         number=row.number,
         base=row.base,
@@ -69,7 +69,7 @@ def _info(row: ListRevision, entries: int) -> RevisionInfo:
 SEARCH_COLUMNS = ("name", "name_en", "region", "industry", "grade")
 
 
-def _entry_row(number: int, entry: Enterprise) -> dict[str, Any]:
+def entry_row(number: int, entry: Enterprise) -> dict[str, Any]:
     searched = {c: str(getattr(entry, c))[:200] for c in SEARCH_COLUMNS}
     return {
         "revision": number,
@@ -89,7 +89,7 @@ def _unknown(number: int) -> RevisionError:
     )
 
 
-async def _draft(session: AsyncSession, number: int) -> ListRevision:
+async def locked_draft(session: AsyncSession, number: int) -> ListRevision:
     """The revision row, locked; a published or unknown revision raises."""
     statement = select(ListRevision).where(ListRevision.number == number).with_for_update()
     row = (await session.execute(statement)).scalar_one_or_none()
@@ -162,9 +162,9 @@ async def add(
     session.add(row)
     await session.flush()
     if revision.entries:
-        rows = [_entry_row(revision.number, e) for e in revision.entries]
+        rows = [entry_row(revision.number, e) for e in revision.entries]
         await session.execute(insert(_ENTRIES), rows)
-    return _info(row, len(revision.entries))
+    return info_of(row, len(revision.entries))
 
 
 async def create_draft(
@@ -207,7 +207,7 @@ async def create_draft(
         )
         result = await session.execute(insert(_ENTRIES).from_select(["revision", *copied], copy))
         count = result.rowcount
-    return _info(row, count)
+    return info_of(row, count)
 
 
 async def _count(session: AsyncSession, number: int) -> int:
@@ -217,7 +217,7 @@ async def _count(session: AsyncSession, number: int) -> int:
 
 async def info(session: AsyncSession, number: int) -> RevisionInfo | None:
     row = await session.get(ListRevision, number)
-    return None if row is None else _info(row, await _count(session, number))
+    return None if row is None else info_of(row, await _count(session, number))
 
 
 def _revisions_with_counts() -> Any:
@@ -231,7 +231,7 @@ def _revisions_with_counts() -> Any:
 async def list_revisions(session: AsyncSession) -> list[RevisionInfo]:
     """Every revision, oldest first, with its number of entries."""
     statement = _revisions_with_counts().order_by(ListRevision.number)
-    return [_info(row, count) for row, count in await session.execute(statement)]
+    return [info_of(row, count) for row, count in await session.execute(statement)]
 
 
 async def page_revisions(
@@ -240,7 +240,7 @@ async def page_revisions(
     """Up to ``limit`` revisions, oldest first, numbered above ``after``; the next cursor."""
     keys = None if after is None else (after,)
     statement = paging.keyset(_revisions_with_counts(), [ListRevision.number], keys, limit)
-    infos = [_info(row, count) for row, count in await session.execute(statement)]
+    infos = [info_of(row, count) for row, count in await session.execute(statement)]
     return paging.page(infos, limit, lambda info: str(info.number))
 
 
@@ -413,14 +413,14 @@ async def search_entries(
 
 async def put_entry(session: AsyncSession, number: int, entry: Enterprise) -> bool:
     """Add an entry to a draft or replace the one with its id; True when added."""
-    await _draft(session, number)
-    row = _entry_row(number, entry)
+    await locked_draft(session, number)
+    row = entry_row(number, entry)
     return await put_row(session, ListEntry, (number, entry.enterprise_id), row)
 
 
 async def delete_entry(session: AsyncSession, number: int, enterprise_id: str) -> None:
     """Remove an entry from a draft (the enterprise closed or left the list)."""
-    await _draft(session, number)
+    await locked_draft(session, number)
     row = await session.get(ListEntry, (number, enterprise_id))
     if row is None:
         raise RevisionError(
@@ -442,10 +442,10 @@ async def publish(
     now: dt.datetime | None = None,
 ) -> RevisionInfo:
     """Freeze a draft as published (validate it first); it becomes the revision in force."""
-    row = await _draft(session, number)
+    row = await locked_draft(session, number)
     row.status = str(RevisionStatus.PUBLISHED)
     row.published_at = now or utcnow()
     if effective_from is not None:
         row.effective_from = effective_from
     await session.flush()
-    return _info(row, await _count(session, number))
+    return info_of(row, await _count(session, number))
