@@ -3,7 +3,6 @@ selects, local times, and a diff's changed fields flattened to one line per valu
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -18,7 +17,6 @@ from emission_list.entries import OVERRIDE_LEVELS
 from emission_list.i18n import Text
 from emission_list.levels import LIST_POLLUTANTS
 from emission_list.regions import RegionTree
-from emission_list.warning_texts import local_zone
 from service.api.schemas.inputs import INT_MAX
 from service.storage.repositories import regions
 
@@ -56,11 +54,6 @@ class Option:
     label: Text | str
     depth: int = 0
     known: bool = True
-
-
-def local_time(value: dt.datetime | None) -> str:
-    """A stored (UTC) time as Beijing time, to the minute."""
-    return "" if value is None else value.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M")
 
 
 async def region_options(session: AsyncSession, tree: RegionTree) -> list[Option]:

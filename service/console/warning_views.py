@@ -31,20 +31,6 @@ CONFIRMED_LEVELS = ("red", "none")
 TIMELINE_PAGE = 50
 
 
-def local_text(moment: dt.datetime | None) -> str:
-    """``moment`` as local time to the minute (``2026-12-02 16:00``); empty for None."""
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:  # stored as UTC without an offset (SQLite)
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M")
-
-
-def local_input(moment: dt.datetime | None) -> str:
-    """``moment`` as a ``datetime-local`` input's value, in local time."""
-    return "" if moment is None else moment.astimezone(LOCAL_TIME).strftime("%Y-%m-%dT%H:%M")
-
-
 @dataclass(frozen=True)
 class RegionRow:
     """A region of the tree as the warnings page shows it."""

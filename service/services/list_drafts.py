@@ -45,8 +45,7 @@ from service.services import lists as list_service
 from service.services.list_io import RowProblem
 from service.services.list_upload import read_upload
 from service.storage.repositories import audit, list_drafts, lists
-from service.storage.repositories.list_drafts import EntrySummary
-from service.storage.repositories.lists import RevisionInfo
+from service.storage.repositories.lists import EntryRow, RevisionInfo
 
 
 async def open_draft(session: AsyncSession, author: str, note: str = "") -> tuple[int, bool]:
@@ -200,9 +199,9 @@ class DiffView:
 
     number: int
     base: int | None
-    added: list[EntrySummary]
+    added: list[EntryRow]
     added_count: int
-    removed: list[EntrySummary]
+    removed: list[EntryRow]
     removed_count: int
     changed: list[ChangedEntry]
     changed_count: int

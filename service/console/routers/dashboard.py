@@ -14,7 +14,7 @@ from service.api.deps import RuntimeDep, SessionDep
 from service.console import dashboard_map, dashboard_model
 from service.console.auth import OperatorViewDep
 from service.console.charts import BarChart, forecast_bars
-from service.console.formatting import category_namer, kg_per_day, local_time
+from service.console.formats import category_namer, kg_per_day, local_time
 from service.console.templating import page_language, render
 from service.storage.repositories import utcnow
 

@@ -12,12 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.api.deps import RuntimeDep, SessionDep
 from service.api.schemas.inputs import INT_MAX
 from service.console.auth import OperatorViewDep
-from service.console.revision_views import RevisionNumber, local_time, region_options
+from service.console.formats import local_time
+from service.console.revision_views import RevisionNumber, region_options
 from service.console.templating import render
 from service.services import list_drafts as drafts
 from service.services import lists as list_service
 from service.storage.repositories import list_drafts, lists
-from service.storage.repositories.list_drafts import EntrySummary
+from service.storage.repositories.lists import EntryRow
 
 router = APIRouter(include_in_schema=False)
 
@@ -111,7 +112,7 @@ async def _matches(
     session: AsyncSession,
     number: int,
     search: str,
-    page: list[EntrySummary],
+    page: list[EntryRow],
     cursor: str | None,
     after: str | None,
 ) -> int | None:

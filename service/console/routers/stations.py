@@ -12,7 +12,7 @@ from emission_list.aqi_categories import CATEGORIES
 from service.api.deps import SessionDep
 from service.console import station_model
 from service.console.auth import OperatorViewDep
-from service.console.formatting import category_namer, local_time
+from service.console.formats import category_namer, local_time
 from service.console.templating import page_language, render
 from service.console.texts import texts
 from service.errors import not_found

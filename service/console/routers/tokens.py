@@ -16,8 +16,8 @@ from emission_list.breakpoints import LOCAL_TIME
 from emission_list.i18n import Text, text
 from service.api.deps import RuntimeDep, SessionDep
 from service.console.auth import OperatorViewDep
+from service.console.formats import local_time
 from service.console.templating import render
-from service.console.warning_views import local_text
 from service.errors import HazeError
 from service.services import token_admin
 from service.storage.models import ROLES
@@ -72,7 +72,7 @@ async def _page(
         "problem": problem,
         "revoked": request.query_params.get("revoked"),
         "now": utcnow(),
-        "when": local_text,
+        "when": local_time,
     }
     return render(request, "tokens/index.html", context, status=status)
 
@@ -122,7 +122,7 @@ async def create_token(
             where = refused.details[0].get("field", "role") if refused.details else "role"
             form.problems[str(where)] = refused.message
         else:
-            context = {"token": token, "secret": secret, "when": local_text}
+            context = {"token": token, "secret": secret, "when": local_time}
             return render(request, "tokens/created.html", context)
     return await _page(request, session, form, status=422)
 

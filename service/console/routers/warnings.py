@@ -15,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.api.deps import RuntimeDep, SessionDep
 from service.api.paging import decode_event_cursor, encode_cursor
 from service.console.auth import OperatorViewDep
+from service.console.formats import local_time
 from service.console.templating import render
 from service.console.warning_views import (
     FORM_LEVELS,
     RESPONSES,
     TIMELINE_PAGE,
     WarningForm,
-    local_text,
     region_rows,
     timeline,
 )
@@ -71,7 +71,7 @@ async def _page(
         "responses": RESPONSES,
         "notice": notice,
         "problem": problem,
-        "when": local_text,
+        "when": local_time,
     }
     return render(request, "warnings/index.html", context, status=status)
 
@@ -123,7 +123,7 @@ async def change_warning(
         return await _page(request, runtime, session, form)
     if form.needs_confirmation and step != "confirm":
         names = {r.region_id: r for r in await regions.list_all(session)}
-        context = {"form": form, "change": change, "names": names, "when": local_text}
+        context = {"form": form, "change": change, "names": names, "when": local_time}
         return render(request, "warnings/confirm.html", context)
     await change_by_hand(runtime, viewer.principal.token_id, change, now)
     changed = ",".join(change.regions)
@@ -186,7 +186,7 @@ async def history(
         "entries": timeline(events),
         "next_cursor": next_cursor,
         "first_page": cursor is None,
-        "when": local_text,
+        "when": local_time,
     }
     return render(request, "warnings/history.html", context)
 

@@ -1,7 +1,7 @@
 """Revisions as the console shows them: newest first, a draft's entries searched and changed in
 bulk (an imported file), and what a revision changes against its base, found in SQL.
 
-Entries come out as :class:`EntrySummary` (the search columns only) where a page lists them,
+Entries come out as :class:`EntryRow` (the search columns only) where a page lists them,
 and as :class:`Enterprise` where their fields are needed. Bulk changes lock the draft as
 single edits do (:func:`lists.locked_draft`).
 """
@@ -19,23 +19,11 @@ from emission_list.entries import Enterprise
 from emission_list.revisions import RevisionStatus
 from service.storage.models import ListEntry, ListRevision
 from service.storage.repositories import lists, paging
-from service.storage.repositories.lists import RevisionInfo
+from service.storage.repositories.lists import EntryRow, RevisionInfo
 
 _ENTRIES = ListEntry.__table__
 #: Ids per ``IN (...)`` list and rows per multi-row insert (SQLite binds at most 32,766).
 CHUNK = 500
-
-
-@dataclass(frozen=True)
-class EntrySummary:
-    """What a page of entries shows of each: the columns the list is searched by."""
-
-    enterprise_id: str
-    name: str
-    name_en: str
-    region: str
-    industry: str
-    grade: str
 
 
 def _chunks(items: Sequence[str], size: int = CHUNK) -> Iterable[Sequence[str]]:
@@ -89,7 +77,7 @@ async def page_entries(
     limit: int,
     after: str | None = None,
     search: str = "",
-) -> tuple[list[EntrySummary], str | None]:
+) -> tuple[list[EntryRow], str | None]:
     """Up to ``limit`` entries of a revision by credit code after ``after``, those matching
     ``search`` only when it is given; the next cursor."""
     columns = (ListEntry.enterprise_id, *(ListEntry.__table__.c[c] for c in lists.SEARCH_COLUMNS))
@@ -98,7 +86,7 @@ async def page_entries(
         statement = statement.where(_matching(search))
     keys = None if after is None else (after,)
     statement = paging.keyset(statement, [ListEntry.enterprise_id], keys, limit)
-    found = [EntrySummary(*row) for row in await session.execute(statement)]
+    found = [EntryRow(*row) for row in await session.execute(statement)]
     return paging.page(found, limit, lambda entry: entry.enterprise_id)
 
 
@@ -175,9 +163,9 @@ class DiffIds:
     """Credit codes a revision adds and removes against another (the first ``limit`` of
     each, with their counts), and those whose stored document differs (all of them)."""
 
-    added: list[EntrySummary]
+    added: list[EntryRow]
     added_count: int
-    removed: list[EntrySummary]
+    removed: list[EntryRow]
     removed_count: int
     differing: list[str]
 
@@ -192,7 +180,7 @@ async def _summaries(session: AsyncSession, one: int, other: int | None, limit: 
     mine, where = _only_in(one, other)
     columns = (mine.enterprise_id, *(mine.__table__.c[c] for c in lists.SEARCH_COLUMNS))
     statement = select(*columns).where(where).order_by(mine.enterprise_id).limit(limit)
-    found = [EntrySummary(*row) for row in await session.execute(statement)]
+    found = [EntryRow(*row) for row in await session.execute(statement)]
     count = select(func.count()).select_from(mine).where(where)
     return found, (await session.execute(count)).scalar_one()
 
