@@ -67,9 +67,14 @@ def test_the_wheel_installed_elsewhere_migrates_and_serves(tmp_path: Path) -> No
         script = "/static/swagger-ui-5.35.0/swagger-ui-bundle.js"
         docs = httpx.get(f"http://127.0.0.1:{port}/docs", trust_env=False)
         asset = httpx.get(f"http://127.0.0.1:{port}{script}", trust_env=False)
+        html = {"Accept": "text/html"}
+        signin = httpx.get(f"http://127.0.0.1:{port}/signin", headers=html, trust_env=False)
+        htmx = httpx.get(f"http://127.0.0.1:{port}/assets/htmx-2.0.11.min.js", trust_env=False)
     finally:
         stop(process)
     assert docs.status_code == 200 and script in docs.text
     assert asset.status_code == 200 and len(asset.content) > 100_000
+    assert signin.status_code == 200 and 'name="csrftoken"' in signin.text  # templates, texts
+    assert htmx.status_code == 200 and len(htmx.content) > 40_000  # the console's static files
     assert (tmp_path / "data" / "haze.db").exists()
     assert "revision 1" in output.read_text()
