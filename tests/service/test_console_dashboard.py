@@ -1,4 +1,4 @@
-"""The operators' dashboard over ASGI on both databases: the map and its text alternative,
+"""The operators' dashboard over ASGI on PostgreSQL: the map and its text alternative,
 alerts in force and scheduled with their forecasts, missed forecasts, and the required
 reductions against the minimum, checked against the scalar reference evaluator."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 from api_client import Api
 from console_client import console_visitor
 
@@ -15,6 +16,11 @@ from emission_list.i18n import pick
 from emission_list.levels import LIST_POLLUTANTS, Level, Response
 from emission_list.reference.evaluator import evaluate_list, region_totals
 from emission_list.samples import kundulun_list, kundulun_regions, kundulun_stations
+
+#: The pages' queries on PostgreSQL (the embedded SQLite default is what the browser tests
+#: in tests/console/ run on); both databases would double this module's time for little.
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
 
 LOCAL = dt.timezone(dt.timedelta(hours=8))
 REGIONS = {r.region_id: r for r in kundulun_regions()}

@@ -1,4 +1,4 @@
-"""The enterprise pages on both databases: now and next say what the API's actions say, an
+"""The enterprise pages on PostgreSQL: now and next say what the API's actions say, an
 enterprise's session sees only its own pages, the notice and the past orders."""
 
 from __future__ import annotations
@@ -14,6 +14,11 @@ from console_client import HTML, Visitor, console_visitor
 from list_reference import SAMPLE
 
 from service.console.auth import SESSION_COOKIE
+
+#: The pages' queries on PostgreSQL (the embedded SQLite default is what the browser tests
+#: in tests/console/ run on); both databases would double this module's time for little.
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
 
 LOCAL = dt.timezone(dt.timedelta(hours=8))
 POLLUTANTS = ("so2", "nox", "pm", "vocs")

@@ -1,4 +1,4 @@
-"""The list page on both databases: a search by each field, paged by its links, is the same
+"""The list page on PostgreSQL: a search by each field, paged by its links, is the same
 search done in Python over the sample list; htmx gets the results alone; a search nothing can
 match is shown beside its field."""
 
@@ -12,6 +12,11 @@ import pytest
 from api_client import Api
 from console_client import HTML, Visitor, console_visitor
 from list_reference import SAMPLE, expected_ids
+
+#: The pages' queries on PostgreSQL (the embedded SQLite default is what the browser tests
+#: in tests/console/ run on); both databases would double this module's time for little.
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
 
 ROW_LINK = re.compile(r'<th scope="row">\s*<a href="/enterprises/([0-9A-Z]+)"')
 NEXT = re.compile(r'<a href="([^"]+)" rel="next"')

@@ -1,4 +1,4 @@
-"""The revision pages on both databases: one open draft at a time, the entry form with its
+"""The revision pages on PostgreSQL: one open draft at a time, the entry form with its
 problems beside the fields, importing CSV and XLSX files row by row, a file too large, the
 diff, the preview against an independent computation, and publishing after a confirmation."""
 
@@ -21,6 +21,11 @@ from emission_list.samples import kundulun_list, kundulun_regions
 from service.console import entry_form
 from service.storage.repositories import audit, lists
 from tests.console.list_files import bad_row, csv_bytes, list_rows, new_codes, xlsx_bytes
+
+#: The pages' queries on PostgreSQL (the embedded SQLite default is what the browser tests
+#: in tests/console/ run on); both databases would double this module's time for little.
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
 
 ENTRIES = kundulun_list().entries
 CATALOG = default_catalog()

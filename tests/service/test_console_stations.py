@@ -1,4 +1,4 @@
-"""A station's page over ASGI on both databases: seven days of hourly AQI on the category
+"""A station's page over ASGI on PostgreSQL: seven days of hourly AQI on the category
 bands, the primary pollutant of each hour, and missing hours left as gaps."""
 
 from __future__ import annotations
@@ -6,10 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 from api_client import Api
 from console_client import console_visitor
 
 from emission_list.reference.aqi import category, iaqi
+
+#: The pages' queries on PostgreSQL (the embedded SQLite default is what the browser tests
+#: in tests/console/ run on); both databases would double this module's time for little.
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
 
 LOCAL = dt.timezone(dt.timedelta(hours=8))
 STATION = "1502A03"

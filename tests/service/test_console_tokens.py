@@ -1,16 +1,21 @@
-"""The console's tokens page over ASGI, on both databases: create (the secret shown once),
+"""The console's tokens page over ASGI on PostgreSQL: create (the secret shown once),
 list (never a secret or a hash), revoke (the last operator token refused with the reason)."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
 from api_client import Api
 from console_client import console_visitor
 from sqlalchemy import select
 
 from service.security import hash_secret
 from service.storage.models import AuditEntry, Token
+
+#: The pages' queries on PostgreSQL (the embedded SQLite default is what the browser tests
+#: in tests/console/ run on); both databases would double this module's time for little.
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
 def _secret_on(page: str) -> str:

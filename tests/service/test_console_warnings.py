@@ -1,4 +1,4 @@
-"""The console's warnings pages over ASGI, on both databases: each region's state, changes
+"""The console's warnings pages over ASGI on PostgreSQL: each region's state, changes
 by hand (joint over several regions; red and lift confirmed first; problems beside their
 fields), the sign-off queue and setting, and an alert's history as a timeline.
 
@@ -18,6 +18,11 @@ from sqlalchemy import func, select
 from test_api_warnings import ENTERPRISES, ORANGE, _forecast, _get, _levels, _post_forecast
 
 from service.storage.models import AlertEvent, AuditEntry
+
+#: The pages' queries on PostgreSQL (the embedded SQLite default is what the browser tests
+#: in tests/console/ run on); both databases would double this module's time for little.
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
 
 LOCAL = dt.timezone(dt.timedelta(hours=8))
 REASON = {"reason_zh": "市政府要求发布预警", "reason_en": "The city asked for a warning"}
