@@ -14,7 +14,10 @@ cost, which the reference measures:
 - ``dashboard``: ``GET /dashboard``;
 - ``list_page``: ``GET /list`` (the first page of the published list);
 - ``list_page_deep``: the page reached by following the "next" link five times;
-- ``search``: ``GET /list`` filtered by a name fragment and a grade;
+- ``search``: ``GET /list`` filtered by a one-character name part that only a few sample
+  enterprises have (钢) and a grade: the slowest kind, every row read to find them;
+- ``search_common``: a name part most enterprises have (合成, the synthetic ones) and a grade:
+  full pages found early;
 - ``enterprise``: ``GET /enterprises/{id}`` of an enterprise under the warning.
 
 Each page is asked ``--requests`` times after ``--warmup`` unmeasured requests, interleaved
@@ -179,6 +182,7 @@ async def _pages(
         "list_page": "/list",
         "list_page_deep": deep,
         "search": "/list?q=%E9%92%A2&grade=B",
+        "search_common": "/list?q=%E5%90%88%E6%88%90&grade=C",
         "enterprise": f"/enterprises/{enterprise_id}",
     }
     times: dict[str, list[float]] = {name: [] for name in pages}
