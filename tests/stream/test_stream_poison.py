@@ -267,6 +267,12 @@ async def test_haze_consume_is_ready_only_once_it_reached_kafka_and_shows_real_m
             return answer is not None and answer.status_code == 200
 
         await eventually(up, "the consumer without a broker serving /healthz")
+
+        async def board_built() -> bool:  # /healthz answers before the board is built
+            answer = await _get(f"{base}/readyz")
+            return answer is not None and answer.json().get("checks", {}).get("board") is True
+
+        await eventually(board_built, "the consumer without a broker building its board")
         answer = await _get(f"{base}/readyz")
         assert answer is not None and answer.status_code == 503
         assert answer.json()["checks"] == {"board": True, "database": True, "kafka": False}
