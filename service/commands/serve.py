@@ -40,7 +40,8 @@ def serve(settings: Settings, *, consumers: bool = True, log_level: str = "info"
     mode = "with consumers" if consumers else "API only (--no-consumers)"
     print(
         f"Haze Response on http://{settings.host}:{settings.port} ({mode}); "
-        f"API docs at /docs; database {settings.database_shown}",
+        f"console at / (sign in with a token), API docs at /docs; "
+        f"database {settings.database_shown}",
         flush=True,
     )
     app = create_app(settings, consumers=consumers)
