@@ -105,6 +105,20 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.notice_attempts = Counter(
+            "haze_notice_attempts",
+            "Attempts to deliver a notice, by channel and outcome (delivered, retry, gone, "
+            "failed).",
+            ["channel", "outcome"],
+            registry=self.registry,
+        )
+        self.notices_dead = Counter(
+            "haze_notices_dead",
+            "Deliveries given up (failed for good, or undelivered past HAZE_NOTIFY_GIVE_UP_HOURS).",
+            ["channel"],
+            registry=self.registry,
+        )
+
     def follow(
         self,
         *,

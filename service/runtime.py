@@ -20,6 +20,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -49,10 +50,23 @@ log = logging.getLogger("haze.runtime")
 ACTIONS_CHUNK = 5_000
 #: The outbox row's region for enterprises moved by alerts starting or ending with time.
 BY_TIME = "(by time)"
-#: The consumers a process can run (``haze consume``); ``haze serve`` runs both by default.
-CONSUMERS = ("readings", "forecasts")
+#: The consumers a process can run (``haze consume``); ``haze serve`` runs all by default.
+#: ``notify`` turns ``haze.actions`` into notices and runs the delivery worker.
+CONSUMERS = ("readings", "forecasts", "notify")
 #: A readiness or resume probe of the database gives up after this [s].
 PROBE_TIMEOUT_S = 2.0
+
+
+class Worker(Protocol):
+    """A background task a process runs beside its consumers."""
+
+    def start(self) -> None: ...
+
+    def kick(self) -> None:
+        """Something new was stored for it."""
+        ...
+
+    async def stop(self) -> None: ...
 
 
 @dataclass
@@ -120,6 +134,7 @@ class Runtime:
                 {
                     settings.kafka_topic_readings: settings.kafka_group_readings,
                     settings.kafka_topic_forecasts: settings.kafka_group_forecasts,
+                    settings.kafka_topic_actions: settings.kafka_group_notify,
                     settings.kafka_topic_alerts: None,  # every process follows every alert
                 },
                 consumer_loop,
@@ -135,6 +150,8 @@ class Runtime:
         #: What the forecasts handler decided lately, for ``POST /forecasts`` to answer.
         self.outcomes = RecentOutcomes()
         self.dead_lettered = 0
+        #: Background workers the composition root attached (the delivery worker).
+        self.workers: list[Worker] = []
         self._ticker: asyncio.Task[None] | None = None
 
     @property
@@ -148,8 +165,15 @@ class Runtime:
         if isinstance(self.bus, KafkaBus):  # alerts decided in other processes move this board
             self.bus.subscribe(self.settings.kafka_topic_alerts, self._on_alerts)
         await self.bus.start()
+        for worker in self.workers:
+            worker.start()
         self._ticker = asyncio.create_task(self._tick(), name="haze-alert-ticker")
         self.relay.kick()  # what a crash or an outage left in the outbox
+
+    def kick_workers(self) -> None:
+        """Something was stored for this process's workers (notices to deliver)."""
+        for worker in self.workers:
+            worker.kick()
 
     async def database_answers(self) -> bool:
         """``SELECT 1`` answered within :data:`PROBE_TIMEOUT_S`."""
@@ -175,6 +199,8 @@ class Runtime:
                 await self._ticker
         await self.relay.close()
         await self.bus.stop()
+        for worker in self.workers:
+            await worker.stop()
         await self.engine.dispose()
 
     async def rebuild(self) -> None:

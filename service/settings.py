@@ -103,6 +103,45 @@ class Settings(BaseSettings):
         "HAZE_MAX_BODY_BYTES.",
     )
 
+    kafka_group_notify: str = "haze-notify"
+    notify_concurrency: int = Field(
+        256, ge=1, le=10_000, description="Notices a delivery worker has in flight at once."
+    )
+    notify_claim_batch: int = Field(
+        500, ge=1, le=10_000, description="Deliveries a worker takes from the database at a time."
+    )
+    notify_lease_s: float = Field(
+        120.0,
+        gt=0,
+        description="A delivery a worker took and did not finish (it died) is tried again "
+        "after this.",
+    )
+    notify_poll_s: float = Field(
+        1.0, gt=0, description="How often a worker looks for deliveries others queued."
+    )
+    notify_retry_base_s: float = Field(
+        2.0, gt=0, description="First retry after about this; doubles per attempt (jittered)."
+    )
+    notify_retry_cap_s: float = Field(
+        600.0, gt=0, description="Longest wait between two attempts of a notice."
+    )
+    notify_give_up_hours: float = Field(
+        24.0, gt=0, description="A notice still undelivered this long after it was made is dead."
+    )
+    webhook_timeout_s: float = Field(
+        10.0, gt=0, description="A webhook receiver must answer within this."
+    )
+    escalate_after_min: float = Field(
+        30.0,
+        gt=0,
+        description="An orange or red notice not acknowledged this long is sent again.",
+    )
+    escalate_second_after_min: float = Field(
+        60.0,
+        gt=0,
+        description="... and this long, sent to the subscriptions' second contacts.",
+    )
+
     @field_validator("admin_token")
     @classmethod
     def _admin_token_strong(cls, value: SecretStr | None) -> SecretStr | None:

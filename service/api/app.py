@@ -24,6 +24,7 @@ from service.api.routers import (
     history,
     home,
     lists,
+    notices,
     outlines,
     places,
     readings,
@@ -74,7 +75,8 @@ def create_api(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     errors.install(app, principal_of_request)
     # the polled routers first
-    for module in (enterprises, readings, places, outlines, history, warnings, lists, tokens):
+    routers = (enterprises, readings, places, outlines, history, warnings, lists, tokens, notices)
+    for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
     app.include_router(home.router)

@@ -74,7 +74,7 @@ class InProcessBus:
 
     def __init__(self, chunk_records: int = CHUNK_RECORDS) -> None:
         self.chunk_records = chunk_records
-        self._handlers: dict[str, Handler] = {}
+        self._handlers: dict[str, list[Handler]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._offsets: dict[str, int] = {}
         self._running = False
@@ -86,10 +86,10 @@ class InProcessBus:
         self._running = False
 
     def subscribe(self, topic: str, handler: Handler) -> None:
-        if topic in self._handlers:
-            raise ValueError(f"topic {topic!r} already has a handler")
-        self._handlers[topic] = handler
-        self._locks[topic] = asyncio.Lock()
+        """Add a handler of ``topic``; each handler of a topic gets every record, in the
+        order subscribed (like consumer groups of their own)."""
+        self._handlers.setdefault(topic, []).append(handler)
+        self._locks.setdefault(topic, asyncio.Lock())
         self._offsets.setdefault(topic, 0)
 
     def has_handler(self, topic: str) -> bool:
@@ -102,8 +102,8 @@ class InProcessBus:
     async def publish(self, topic: str, items: Sequence[tuple[bytes | None, bytes]]) -> None:
         if not self._running:
             raise BusUnavailableError("the event bus is not running")
-        handler = self._handlers.get(topic)
-        if handler is None:
+        handlers = self._handlers.get(topic)
+        if not handlers:
             raise BusUnavailableError(f"no consumer handles {topic!r} in this process")
         if not items:
             return
@@ -116,5 +116,6 @@ class InProcessBus:
                     Record(topic, key, value, 0, first + i, now_ms)
                     for i, (key, value) in enumerate(chunk)
                 ]
-                await handler(records)
+                for handler in handlers:
+                    await handler(records)
                 self._offsets[topic] = first + len(records)

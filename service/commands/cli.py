@@ -202,12 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     consume = commands.add_parser(
         "consume",
-        help="run consumers alone (Kafka): readings, forecasts or all",
+        help="run consumers alone (Kafka): readings, forecasts, notify or all",
         description="Consume from Kafka until SIGTERM; scale out with the topic partitions.",
     )
     consume.add_argument(
         "which",
-        choices=["readings", "forecasts", "all"],
+        choices=["readings", "forecasts", "notify", "all"],
         nargs="?",
         default="all",
         help="which consumers",

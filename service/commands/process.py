@@ -11,12 +11,16 @@ from collections.abc import Collection
 
 from fastapi import FastAPI
 
+from consumers.delivery import DeliveryWorker
 from consumers.forecasts import ForecastsHandler
 from consumers.isolation import Isolating
+from consumers.notices import NoticesHandler
 from consumers.readings import ReadingsHandler
 from consumers.runner import ConsumerLoop
 from service.api.app import create_api
 from service.bus import Handler
+from service.notify.message import Channel
+from service.notify.webhook import WebhookChannel
 from service.runtime import Runtime
 from service.settings import Settings
 
@@ -49,7 +53,27 @@ def build_runtime(settings: Settings, *, consumers: bool | Collection[str] = Tru
             future_tolerance=runtime.future_tolerance,
         )
         subscribe(settings.kafka_topic_forecasts, forecasts)
+    if "notify" in runtime.consumers:
+        worker = DeliveryWorker(
+            runtime.session_maker, notice_channels(settings), settings, runtime.metrics
+        )
+        runtime.workers.append(worker)
+        notices = NoticesHandler(
+            runtime.session_maker,
+            lambda: runtime.state.board,
+            runtime.catalog,
+            runtime.dead_letter,
+            worker.kick,
+        )
+        subscribe(settings.kafka_topic_actions, notices)
     return runtime
+
+
+def notice_channels(settings: Settings) -> dict[str, Channel]:
+    """The channels this deployment has: webhooks always, SMS and email when configured."""
+    return {
+        "webhook": WebhookChannel(settings.webhook_timeout_s, settings.notify_concurrency),
+    }
 
 
 def create_app(settings: Settings, *, consumers: bool = True) -> FastAPI:

@@ -160,6 +160,8 @@ def consume(settings: Settings, which: str) -> int:
         format='{"at": "%(asctime)s", "level": "%(levelname)s", "logger": "%(name)s", '
         '"message": "%(message)s"}',
     )
-    consumers = ("readings", "forecasts") if which == "all" else (which,)
+    from service.runtime import CONSUMERS
+
+    consumers = CONSUMERS if which == "all" else (which,)
     asyncio.run(_consume(settings, consumers))
     return 0

@@ -43,6 +43,8 @@ class Notice:
     valid_until: dt.datetime | None = None
     #: The language-neutral JSON a webhook receives (``type``, ``timestamp``, ``data``).
     body: dict[str, Any] = field(default_factory=dict)
+    #: The signed acknowledgement link (no token needed), for the texts of SMS and email.
+    ack_url: str | None = None
 
 
 @dataclass(frozen=True)

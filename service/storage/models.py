@@ -358,3 +358,94 @@ class Outbox(Base):
     enterprises: Mapped[list[str]] = mapped_column(JSONType)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class Subscription(Base):
+    """Where an enterprise's (or a region's) notices go. ``enterprise_id`` set: that
+    enterprise's notices; else ``region``: the notices of the enterprises and alerts in it and
+    under it. ``secret`` is a webhook's signing key (``whsec_...``): a key to sign with, so it
+    is kept, unlike token secrets; ``second_target`` is the escalation's second contact."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        CheckConstraint(_one_of("channel", ("webhook", "sms", "email")), name="channel"),
+        CheckConstraint(_one_of("status", ("active", "disabled")), name="status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    enterprise_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    region: Mapped[str | None] = mapped_column(String(32), index=True)
+    channel: Mapped[str] = mapped_column(String(12))
+    target: Mapped[str] = mapped_column(String(500))
+    second_target: Mapped[str | None] = mapped_column(String(500))
+    language: Mapped[str] = mapped_column(String(8))
+    events: Mapped[list[str]] = mapped_column(JSONType)
+    wants_alerts: Mapped[bool] = mapped_column(index=True)  # asks for an alert.* event
+    secret: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    disabled_reason: Mapped[str | None] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime]
+
+
+class Notice(Base):
+    """One enterprise's change of required actions (or one region's alert event), stored
+    before any attempt to deliver it. ``payload`` is the webhook body's ``data``; ``as_of``
+    when the state it carries was read from the board (older records are ignored);
+    ``ack_nonce`` makes the signed acknowledgement link single-use; ``escalation`` counts
+    the escalation steps taken (1: sent again, 2: sent to the second contacts)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        Index(None, "enterprise_id", "id"),
+        Index(None, "created_at"),
+        CheckConstraint(_one_of("level", LEVELS), name="level"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
+    region: Mapped[str] = mapped_column(String(32))
+    event: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(8))
+    previous_level: Mapped[str] = mapped_column(String(8))
+    as_of: Mapped[dt.datetime]
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[dt.datetime]
+    ack_nonce: Mapped[str] = mapped_column(String(32))
+    acknowledged_at: Mapped[dt.datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(ID)
+    escalation: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+
+
+class Delivery(Base):
+    """A notice to one subscription (and ``target``) and its attempts. ``key`` is
+    ``"<subscription>/<enterprise or region>"``: a newer notice supersedes an older pending
+    one of the same key, and no two of a key are in flight at once. ``lease_until``: a
+    worker is trying it (a worker that dies leaves the lease to run out)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index(None, "status", "next_attempt_at"),
+        Index(None, "key", "id"),
+        CheckConstraint(
+            _one_of("status", ("pending", "delivered", "superseded", "dead", "disabled")),
+            name="status",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
+    subscription_id: Mapped[str] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(80))
+    target: Mapped[str] = mapped_column(String(500))
+    stage: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    created_at: Mapped[dt.datetime]
+    next_attempt_at: Mapped[dt.datetime]
+    lease_until: Mapped[dt.datetime | None]
+    delivered_at: Mapped[dt.datetime | None]
+    last_status: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))

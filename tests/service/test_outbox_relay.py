@@ -79,7 +79,8 @@ async def _runtime(
 ) -> tuple[Runtime, Published]:
     settings = Settings(database_url=database_url, **overrides)
     await prepare(settings)
-    runtime = build_runtime(settings)
+    # without subscribers: nor the notices consumer, which follows haze.actions too
+    runtime = build_runtime(settings, consumers=True if subscribe else ("readings", "forecasts"))
     published = Published(settings)
     if subscribe:
         published.subscribe(runtime)

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from emission_list.i18n import text
+from emission_list.i18n import Text, text
 from emission_list.regions import RegionTree
 from emission_list.samples import Region
 from service.storage.models import Region as RegionRow
@@ -101,3 +101,12 @@ async def tree(session: AsyncSession) -> RegionTree:
     """The stored regions as a :class:`RegionTree`."""
     rows = await session.execute(select(RegionRow.region_id, RegionRow.parent))
     return RegionTree((region_id, parent) for region_id, parent in rows)
+
+
+async def names(session: AsyncSession, region_ids: Collection[str]) -> dict[str, Text]:
+    """The names of these regions, ``{"zh-CN": ..., "en": ...}`` each."""
+    statement = select(RegionRow.region_id, RegionRow.name_zh, RegionRow.name_en).where(
+        RegionRow.region_id.in_(sorted(region_ids))
+    )
+    rows = await session.execute(statement)
+    return {rid: {"zh-CN": zh, "en": en} for rid, zh, en in rows}

@@ -1,0 +1,194 @@
+"""The delivery worker: sends the stored notices' deliveries through their channels.
+
+It keeps up to ``HAZE_NOTIFY_CONCURRENCY`` attempts in flight: it claims due deliveries
+under a lease (:func:`service.storage.repositories.deliveries.claim`) whenever a quarter of
+its slots is free, starts an attempt for each, and records the results in batches (every
+:data:`FLUSH_ROWS` results or :data:`FLUSH_S` seconds). With nothing in flight it waits for a
+kick (a handler stored new notices), the next retry's time, or ``HAZE_NOTIFY_POLL_S`` (notices
+other processes stored). A database outage pauses it; the leases of what it held run out and
+the deliveries are taken again: a notice is delivered at least once, with the same message id
+on every try.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import random
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.metrics import Metrics
+from service.notify.message import Attempt, Channel
+from service.services.delivery_policy import RetryPolicy, outcome_row
+from service.services.notice_messages import AckLink, message_id, notice_of, target_of
+from service.settings import Settings
+from service.storage.repositories import deliveries, subscriptions, utcnow
+from service.storage.repositories.deliveries import Claimed
+
+log = logging.getLogger("haze.delivery")
+
+FLUSH_ROWS = 500
+FLUSH_S = 0.25
+#: After a database error the worker waits this long before it claims again [s].
+OUTAGE_PAUSE_S = 2.0
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        settings.notify_retry_base_s,
+        settings.notify_retry_cap_s,
+        dt.timedelta(hours=settings.notify_give_up_hours),
+    )
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        session_maker: async_sessionmaker[AsyncSession],
+        channels: Mapping[str, Channel],
+        settings: Settings,
+        metrics: Metrics,
+        ack_link: AckLink | None = None,
+    ) -> None:
+        self._session_maker = session_maker
+        self._channels = dict(channels)
+        self._settings = settings
+        self._metrics = metrics
+        self._ack_link = ack_link
+        self._policy = retry_policy(settings)
+        self._rng = random.Random()
+        self._wake = asyncio.Event()
+        self._done: asyncio.Queue[tuple[Claimed, Attempt]] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._results: list[tuple[Claimed, Attempt]] = []
+        self._flushed_at = time.monotonic()
+        self._stopping = False
+        self._runner: asyncio.Task[None] | None = None
+        self.delivered = 0  # this process's count, for benchmarks and tests
+
+    def start(self) -> None:
+        self._runner = asyncio.create_task(self._run(), name="haze-delivery-worker")
+
+    def kick(self) -> None:
+        """New deliveries were stored: look now."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Finish the attempts in flight, record them, and close the channels."""
+        self._stopping = True
+        self._wake.set()
+        if self._runner is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runner
+        for channel in self._channels.values():
+            await channel.close()
+
+    async def _run(self) -> None:
+        concurrency = self._settings.notify_concurrency
+        refill = max(1, min(concurrency, self._settings.notify_claim_batch) // 4)
+        while not (self._stopping and not self._tasks):
+            room = concurrency - len(self._tasks)
+            if not self._stopping and (room >= refill or not self._tasks):
+                for claimed in await self._claim(min(room, self._settings.notify_claim_batch)):
+                    task = asyncio.create_task(self._attempt(claimed))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+            if not self._tasks:
+                await self._flush()
+                if not self._stopping:
+                    await self._idle()
+                continue
+            with contextlib.suppress(TimeoutError):
+                self._results.append(await asyncio.wait_for(self._done.get(), FLUSH_S))
+            while not self._done.empty():
+                self._results.append(self._done.get_nowait())
+            if len(self._results) >= FLUSH_ROWS or time.monotonic() - self._flushed_at > FLUSH_S:
+                await self._flush()
+        await self._flush()
+
+    async def _claim(self, limit: int) -> list[Claimed]:
+        try:
+            async with self._session_maker() as session:
+                claimed = await deliveries.claim(
+                    session, limit, utcnow(), self._settings.notify_lease_s
+                )
+                await session.commit()
+            return claimed
+        except Exception:  # the database: pause, the leases (if any were taken) run out
+            log.exception("claiming deliveries failed")
+            await self._sleep(OUTAGE_PAUSE_S)
+            return []
+
+    async def _attempt(self, claimed: Claimed) -> None:
+        channel = self._channels.get(claimed.subscription.channel)
+        try:
+            if channel is None:
+                attempt = Attempt("retry", None, f"channel {claimed.subscription.channel} is off")
+            else:
+                notice = notice_of(claimed.notice, self._ack_link)
+                target = target_of(claimed.delivery, claimed.subscription)
+                attempt = await channel.deliver(notice, target, message_id(claimed.delivery))
+        except Exception as exc:  # a channel's bug must not lose the notice: retried
+            log.exception("delivery %s raised", claimed.delivery.id)
+            attempt = Attempt("retry", None, f"{type(exc).__name__}: {exc}"[:300])
+        self._metrics.notice_attempts.labels(claimed.subscription.channel, attempt.outcome).inc()
+        await self._done.put((claimed, attempt))
+
+    async def _flush(self) -> None:
+        self._flushed_at = time.monotonic()
+        if not self._results:
+            return
+        results, self._results = self._results, []
+        now = utcnow()
+        rows: list[dict[str, Any]] = []
+        gone: dict[str, str] = {}
+        retried: set[str] = set()
+        for claimed, attempt in results:
+            d = claimed.delivery
+            row = outcome_row(d.id, d.attempts, d.created_at, attempt, now, self._policy, self._rng)
+            rows.append(row)
+            if attempt.outcome == "gone":
+                gone[claimed.subscription.id] = attempt.detail or "HTTP 410 Gone"
+            elif row["status"] == "pending":
+                retried.add(d.key)
+            elif row["status"] == "dead":
+                self._metrics.notices_dead.labels(claimed.subscription.channel).inc()
+        while True:
+            try:
+                async with self._session_maker() as session:
+                    await deliveries.record(session, rows)
+                    for subscription_id, reason in gone.items():
+                        await subscriptions.disable(session, subscription_id, reason)
+                    await deliveries.supersede_older(session, retried, now)
+                    await session.commit()
+                break
+            except Exception:  # the database: keep the results, try again
+                log.exception("recording %d delivery results failed", len(rows))
+                if self._stopping:
+                    return  # the leases run out; the notices are sent again
+                await self._sleep(OUTAGE_PAUSE_S)
+        self.delivered += sum(1 for r in rows if r["status"] == "delivered")
+
+    async def _idle(self) -> None:
+        wait = self._settings.notify_poll_s
+        try:
+            async with self._session_maker() as session:
+                due = await deliveries.next_due(session)
+        except Exception:
+            due = None
+        ahead = None if due is None else (due - utcnow()).total_seconds()
+        if ahead is not None and ahead > 0:  # due but not taken: another worker holds it
+            wait = min(wait, ahead)
+        await self._sleep(wait)
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, woken early by a kick or a stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        self._wake.clear()

@@ -1,0 +1,70 @@
+"""A stored notice as its channels see it: the :class:`~service.notify.message.Notice`, the
+subscription's :class:`~service.notify.message.Target` and the message id.
+
+The webhook body is ``{"type", "timestamp", "data"}`` (the Standard Webhooks shape): ``type``
+the event, ``data`` the notice's stored payload with its id and how to acknowledge it (the
+API path, and the signed link when the deployment makes them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from service.notify.message import Notice, Target
+from service.storage.models import Delivery, Subscription
+from service.storage.models import Notice as NoticeRow
+
+#: The signed acknowledgement link of a notice (None: the deployment makes none).
+AckLink = Callable[[NoticeRow], str | None]
+
+
+def message_id(delivery: Delivery) -> str:
+    """The same on every try of a delivery (receivers deduplicate on it)."""
+    return f"msg_{delivery.id}"
+
+
+def _time(value: Any) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def notice_of(row: NoticeRow, ack_link: AckLink | None = None) -> Notice:
+    payload = dict(row.payload)
+    link = ack_link(row) if ack_link is not None and row.enterprise_id else None
+    data = {"notice_id": row.id, "event": row.event, **payload}
+    if row.enterprise_id is not None:
+        data["acknowledge"] = {
+            "api": f"/api/v1/enterprises/{row.enterprise_id}/notices/{row.id}/ack",
+            "link": link,
+        }
+    body = {"type": row.event, "timestamp": row.created_at.isoformat(), "data": data}
+    name = payload.get("name") or {}
+    return Notice(
+        notice_id=row.id,
+        event=row.event,
+        created_at=row.created_at,
+        region=row.region,
+        region_name=payload.get("region_name") or {"zh-CN": row.region, "en": row.region},
+        level=row.level,
+        previous_level=row.previous_level,
+        enterprise_id=row.enterprise_id,
+        enterprise_name=name,
+        production_cut=float(payload.get("production_cut") or 0.0),
+        reductions_kg_per_day=dict(payload.get("reductions_kg_per_day") or {}),
+        actions=tuple(a["text"] for a in payload.get("actions") or () if isinstance(a, dict)),
+        valid_from=_time(payload.get("valid_from") or payload.get("starts_at")),
+        valid_until=_time(payload.get("valid_until") or payload.get("ends_at")),
+        body=body,
+        ack_url=link,
+    )
+
+
+def target_of(delivery: Delivery, subscription: Subscription) -> Target:
+    return Target(
+        subscription_id=subscription.id,
+        channel=subscription.channel,
+        address=delivery.target,
+        language=subscription.language,
+        secret=subscription.secret,
+    )

@@ -1,0 +1,93 @@
+"""Subscriptions: where notices go."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.storage.models import Delivery, Subscription
+from service.storage.repositories import paging
+
+#: Ids per ``IN (...)`` list: far below both dialects' bind-parameter limits.
+IN_CHUNK = 5_000
+
+
+async def add(session: AsyncSession, subscription: Subscription) -> Subscription:
+    session.add(subscription)
+    await session.flush()
+    return subscription
+
+
+async def get(session: AsyncSession, subscription_id: str) -> Subscription | None:
+    return await session.get(Subscription, subscription_id)
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    enterprise_id: str | None = None,
+    limit: int = paging.DEFAULT_LIMIT,
+    after: str | None = None,
+) -> tuple[list[Subscription], str | None]:
+    """Subscriptions in the order they were made (an enterprise's only, if given)."""
+    statement = select(Subscription)
+    if enterprise_id is not None:
+        statement = statement.where(Subscription.enterprise_id == enterprise_id)
+    keys = None
+    if after is not None:
+        position = select(Subscription.created_at).where(Subscription.id == after)
+        keys = (position.scalar_subquery(), after)
+    order = [Subscription.created_at, Subscription.id]
+    statement = paging.keyset(statement, order, keys, limit)
+    found = list((await session.execute(statement)).scalars())
+    return paging.page(found, limit, lambda s: s.id)
+
+
+async def delete(session: AsyncSession, subscription: Subscription) -> None:
+    """Remove a subscription with its deliveries (pending ones are not sent)."""
+    await session.delete(subscription)
+    await session.flush()
+
+
+async def disable(session: AsyncSession, subscription_id: str, reason: str) -> None:
+    """Stop a subscription (its receiver answered 410 Gone): its pending deliveries end."""
+    await session.execute(
+        update(Subscription)
+        .where(Subscription.id == subscription_id)
+        .values(status="disabled", disabled_reason=reason[:500])
+    )
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.subscription_id == subscription_id, Delivery.status == "pending")
+        .values(status="disabled", lease_until=None, last_error=reason[:500])
+    )
+
+
+async def for_enterprises(
+    session: AsyncSession, enterprise_ids: Collection[str], regions: Collection[str], event: str
+) -> list[Subscription]:
+    """The active subscriptions to ``event`` of these enterprises, or of these regions."""
+    found: list[Subscription] = []
+    ids, region_ids = sorted(enterprise_ids), sorted(regions)
+    for start in range(0, max(len(ids), 1), IN_CHUNK):
+        chunk = ids[start : start + IN_CHUNK]
+        scope = [Subscription.enterprise_id.in_(chunk)]
+        if start == 0 and region_ids:
+            scope.append(Subscription.region.in_(region_ids))
+        statement = select(Subscription).where(Subscription.status == "active", or_(*scope))
+        found.extend(s for s in (await session.execute(statement)).scalars() if event in s.events)
+    return found
+
+
+def scope_key(subscription: Subscription, subject: str) -> str:
+    """A delivery's supersession key: one subscription, one enterprise (or region)."""
+    return f"{subscription.id}/{subject}"[:80]
+
+
+async def active(session: AsyncSession, ids: Sequence[str]) -> dict[str, Subscription]:
+    statement = select(Subscription).where(
+        Subscription.id.in_(list(ids)), Subscription.status == "active"
+    )
+    return {s.id: s for s in (await session.execute(statement)).scalars()}
