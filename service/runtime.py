@@ -36,6 +36,7 @@ from service.bus.records import action_records, alert_records, dead_letter_heade
 from service.metrics import Metrics
 from service.rate_limit import ANONYMOUS, RateLimits
 from service.security import Authenticator
+from service.services.alert_notices import record_alert_events
 from service.services.board import ActionBoard
 from service.services.outcomes import RecentOutcomes
 from service.services.warnings import Outcome, WarningService
@@ -53,6 +54,8 @@ BY_TIME = "(by time)"
 #: The consumers a process can run (``haze consume``); ``haze serve`` runs all by default.
 #: ``notify`` turns ``haze.actions`` into notices and runs the delivery worker.
 CONSUMERS = ("readings", "forecasts", "notify")
+#: ``session.info`` key: the change stored notices (the delivery workers look at once).
+NOTICES_ADDED = "haze.notices.added"
 #: A readiness or resume probe of the database gives up after this [s].
 PROBE_TIMEOUT_S = 2.0
 
@@ -240,6 +243,8 @@ class Runtime:
                 raise
             if session.info.pop(outbox.ADDED, False):
                 self.relay.kick()
+            if session.info.pop(NOTICES_ADDED, False):
+                self.kick_workers()
 
     async def refresh(self, at: dt.datetime | None = None) -> list[str]:
         """Bring the board to ``at`` (now): the alerts it holds that started or ended with
@@ -272,6 +277,8 @@ class Runtime:
         loses nothing. On the embedded bus only topics somebody subscribed to are kept, and
         a change with nothing to publish writes no row."""
         self._queue(session, outcome.region, alert_records(outcome), outcome.changed_enterprises)
+        if await record_alert_events(session, outcome.events, self.state.board, utcnow()):
+            session.info[NOTICES_ADDED] = True
 
     def _queue(
         self,

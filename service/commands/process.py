@@ -12,6 +12,7 @@ from collections.abc import Collection
 from fastapi import FastAPI
 
 from consumers.delivery import DeliveryWorker
+from consumers.escalation import Escalator
 from consumers.forecasts import ForecastsHandler
 from consumers.isolation import Isolating
 from consumers.notices import NoticesHandler
@@ -58,6 +59,7 @@ def build_runtime(settings: Settings, *, consumers: bool | Collection[str] = Tru
             runtime.session_maker, notice_channels(settings), settings, runtime.metrics
         )
         runtime.workers.append(worker)
+        runtime.workers.append(Escalator(runtime.session_maker, settings, worker.kick))
         notices = NoticesHandler(
             runtime.session_maker,
             lambda: runtime.state.board,

@@ -95,6 +95,12 @@ class ActionBoard:
         tag = self._tags[int(compiled.region[row])]
         return f'"{self.revision}.{int(self.evaluator.key[row])}.{tag}"'
 
+    def region_of(self, enterprise_id: str) -> str | None:
+        """The region of an enterprise on the list (None if not on it)."""
+        compiled = self.evaluator.compiled
+        row = compiled.row_of.get(enterprise_id)
+        return None if row is None else self.tree.ids[int(compiled.region[row])]
+
     def answer(self, enterprise_id: str) -> BoardAnswer | None:
         """An enterprise's current actions, the alert behind them and the ETag."""
         row = self.evaluator.compiled.row_of.get(enterprise_id)

@@ -144,7 +144,7 @@ async def record_actions_changes(
         change, before = by_id[eid], previous.get(eid)
         names = known.get(eid) or _names_from(before)
         payload = _payload(change, names, before.level if before else "none", board, catalog)
-        rows.append(_notice_row(eid, names[2], event, payload, change.read_at, now))
+        rows.append(notice_row(eid, names[2], event, payload, change.read_at, now))
         subjects.append(eid)
     region_names = await regions.names(session, {row["region"] for row in rows})
     for row in rows:
@@ -166,7 +166,7 @@ def _names_from(before: Latest | None) -> tuple[str, str, str]:
     return (name.get("zh-CN", ""), name.get("en", ""), before.payload.get("region", ""))
 
 
-def _notice_row(
+def notice_row(
     enterprise_id: str | None,
     region: str,
     event: str,
