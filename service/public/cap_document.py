@@ -56,7 +56,7 @@ def cap_time(value: dt.datetime) -> str:
 def urgency(message: CapMessage) -> str:
     if message.msg_type == "Cancel":
         return "Past"
-    lead = message.alert.starts_at - message.sent
+    lead = local_second(message.alert.starts_at) - message.sent  # both to the second
     if lead <= dt.timedelta(0):
         return "Immediate"
     return "Expected" if lead <= dt.timedelta(hours=1) else "Future"
