@@ -25,7 +25,7 @@ SEVERITY = {"yellow": "Moderate", "orange": "Severe", "red": "Extreme"}
 SENDER = "包头市生态环境局昆都仑区分局"
 SENDER_CODE = "15020300000000"
 GRADES = default_catalog()
-EPISODE_SHIFT = dt.timedelta(days=0)  # the episode at its own dates: the CAP documents need no "now"
+EPISODE_SHIFT = dt.timedelta(days=0)  # at its own dates: a CAP document needs no "now"
 
 
 @pytest.fixture(scope="module")
