@@ -27,6 +27,7 @@ from emission_list.i18n import text
 from service.errors import HazeError
 
 ANONYMOUS = "anonymous"
+PUBLIC = "public"  # the public warnings, per client address
 SWEEP_S = 10.0
 
 

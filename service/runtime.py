@@ -34,7 +34,7 @@ from service.bus import EventBus, InProcessBus, Record, outbox
 from service.bus.kafka import KafkaBus, LoopFactory
 from service.bus.records import action_records, alert_records, dead_letter_headers
 from service.metrics import Metrics
-from service.rate_limit import ANONYMOUS, RateLimits
+from service.rate_limit import ANONYMOUS, PUBLIC, RateLimits
 from service.security import Authenticator
 from service.services.alert_notices import record_alert_events
 from service.services.board import ActionBoard
@@ -117,6 +117,7 @@ class Runtime:
                 "station": settings.rate_limit_station,
                 "enterprise": settings.rate_limit_enterprise,
                 ANONYMOUS: settings.rate_limit_anonymous,
+                PUBLIC: settings.rate_limit_public,
             }
         )
         self.catalog: Catalog = default_catalog()

@@ -93,6 +93,34 @@ class Settings(BaseSettings):
     rate_limit_anonymous: str = Field(
         "60/minute", description="Requests without a valid token, per client address."
     )
+    rate_limit_public: str = Field(
+        "600/minute",
+        description="Requests to the public warnings (/public, /cap/...) per client address.",
+    )
+    cap_sender: str = Field(
+        "包头市生态环境局昆都仑区分局",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\s,<>&]+$",
+        description="CAP `sender` (GB/T 35965.1: the issuing unit's name; no spaces, commas, "
+        "< > or &) and the Chinese `senderName`.",
+    )
+    cap_sender_name_en: str = Field(
+        "Kundulun Branch, Baotou Ecology and Environment Bureau",
+        min_length=1,
+        max_length=200,
+        description="The English `senderName` of the CAP documents.",
+    )
+    cap_sender_code: str = Field(
+        "15020300000000",
+        pattern=r"^[0-9]{14}$",
+        description="GB/T 35965.1 issuing-unit code ZZZZZZDDDUUUXX: the GB/T 2260 division "
+        "code, the GB/T 4657 organisation code (DDD), the unit's internal code and extension; "
+        "it starts every CAP identifier.",
+    )
+    public_grades: bool = Field(
+        False, description="Show the enterprises' performance grades on /public."
+    )
     console_session_hours: float = Field(
         12.0, gt=0, le=24 * 30, description="A console session ends this long after sign-in."
     )
@@ -152,7 +180,11 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "rate_limit_operator", "rate_limit_station", "rate_limit_enterprise", "rate_limit_anonymous"
+        "rate_limit_operator",
+        "rate_limit_station",
+        "rate_limit_enterprise",
+        "rate_limit_anonymous",
+        "rate_limit_public",
     )
     @classmethod
     def _rate_limit_readable(cls, value: str) -> str:

@@ -33,6 +33,7 @@ from service.api.routers import (
 )
 from service.console import app as console
 from service.metrics import API_PREFIX, MetricsMiddleware
+from service.public import routes as public
 from service.runtime import Runtime
 
 DESCRIPTION = """
@@ -80,6 +81,7 @@ def create_api(runtime: Runtime) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
     app.include_router(home.router)
+    app.include_router(public.router)  # CAP documents, their feed, /public: no token
     app.mount(home.STATIC_URL, StaticFiles(directory=home.STATIC_DIR), name="static")
     console.install(app, runtime)
     uploads = [(path, settings.console_upload_bytes) for path in console.UPLOAD_PATHS]

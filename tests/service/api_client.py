@@ -47,9 +47,8 @@ class Api:
 
 #: The tests send hundreds of requests a second with few tokens: no rate limits unless a test
 #: sets some (tests/service/test_limits.py does).
-NO_RATE_LIMITS = {
-    f"rate_limit_{role}": "" for role in ("operator", "station", "enterprise", "anonymous")
-}
+LIMITED_ROLES = ("operator", "station", "enterprise", "anonymous", "public")
+NO_RATE_LIMITS = {f"rate_limit_{role}": "" for role in LIMITED_ROLES}
 
 
 def api_settings(database_url: str, **overrides: object) -> Settings:

@@ -8,9 +8,12 @@ from api_client import Api
 from console_client import HTML, console_visitor
 
 from service.console import app as console
+from service.public import routes as public_routes
 
 #: The only pages open without a session: signing in, choosing a language, the way in.
 PUBLIC = {"/signin", "/language", "/start"}
+#: The public warnings (service.public, not a console router): open to anyone, GET only.
+OPEN_WARNINGS = {"/public", "/cap/alerts.atom", "/cap/alerts/{alert_id}.xml"}
 
 
 def _pages() -> list[tuple[str, str]]:
@@ -68,3 +71,18 @@ async def test_an_enterprise_session_may_open_only_its_own_pages(api: Api) -> No
             own = "{enterprise_id}" in path
             expected = (200,) if own else (403, 404)
             assert answer.status_code in expected, (path, answer.status_code)
+
+
+async def test_the_public_warnings_are_open_without_a_session_or_a_token(api: Api) -> None:
+    routes = {
+        (method, route.path)
+        for route in public_routes.router.routes
+        for method in getattr(route, "methods", ()) or ()
+        if method != "HEAD"
+    }
+    assert routes == {("GET", path) for path in OPEN_WARNINGS}
+    assert not OPEN_WARNINGS & {path for _, path in _pages()}  # none is a console page
+    for path in OPEN_WARNINGS:
+        answer = await api.client.get(_concrete(api, path), headers=HTML)
+        expected = 404 if "{" in path else 200  # no alert "x": not found, not a sign-in
+        assert answer.status_code == expected, (path, answer.status_code)

@@ -116,7 +116,7 @@ async def history(
             at=event.at,
             previous_level=event.previous_level,
             reason=event.reason,
-            alert=None if alert is None else _alert_from_row(alert),
+            alert=None if alert is None else alert_from_row(alert),
         )
         for event, alert in rows
     ]
@@ -125,7 +125,7 @@ async def history(
 _TIMES = ("starts_at", "ends_at", "issued_at", "proposed_at", "approved_at")
 
 
-def _alert_from_row(row: AlertRow) -> Alert:
+def alert_from_row(row: AlertRow) -> Alert:
     data = {
         "region": row.region,
         "level": row.level,
