@@ -192,7 +192,9 @@ class Settings(BaseSettings):
     @classmethod
     def _ack_key_strong(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < MIN_ADMIN_TOKEN_LENGTH:
-            raise ValueError(f"HAZE_ACK_LINK_KEY must be at least {MIN_ADMIN_TOKEN_LENGTH} characters")
+            raise ValueError(
+                f"HAZE_ACK_LINK_KEY must be at least {MIN_ADMIN_TOKEN_LENGTH} characters"
+            )
         return value
 
     @model_validator(mode="after")

@@ -21,6 +21,7 @@ from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTime
 
 from emission_list.i18n import text
 from service.errors import HazeError
+from service.notify.message import Notice
 
 SALT = "haze.notify.ack"
 _SEP = "~"
@@ -102,9 +103,7 @@ class AckLinks:
             def get_timestamp(self) -> int:
                 return int(now())
 
-        self._serializer = URLSafeTimedSerializer(
-            key, salt=SALT, serializer=_Claim, signer=_Signer
-        )
+        self._serializer = URLSafeTimedSerializer(key, salt=SALT, serializer=_Claim, signer=_Signer)
         self.base_url = base_url.rstrip("/")
         self.max_age_s = max_age_s
 
@@ -143,3 +142,11 @@ class AckLinks:
         if not notice_id.isdigit() or not enterprise_id or not nonce:
             raise AckLinkInvalid()
         return AckClaim(int(notice_id), enterprise_id, nonce, signed)
+
+
+def notice_ack_url(links: AckLinks | None, notice: Notice, message_id: str) -> str | None:
+    """The link an enterprise's notice (``actions.*``) carries, the delivery's ``message_id``
+    as its nonce (the same on every retry); None without links or for a region's alert."""
+    if links is None or not notice.enterprise_id or not notice.event.startswith("actions."):
+        return None
+    return links.url(notice.notice_id, notice.enterprise_id, message_id)

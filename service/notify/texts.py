@@ -36,6 +36,7 @@ from emission_list.levels import LIST_POLLUTANTS, Level
 from emission_list.warning_texts import level_name, local_zone
 from service.console.texts import Texts
 from service.notify.message import Notice
+from service.settings import Settings
 
 #: Septets / UTF-16 units of one SMS and of one segment of a concatenated SMS.
 GSM7_SINGLE, GSM7_SEGMENT = 160, 153
@@ -57,10 +58,11 @@ def notice_texts() -> Texts:
     return Texts(table)
 
 
-def default_signature() -> Text:
-    """The sender's signature when none is given: the settings' defaults."""
-    from service.settings import Settings
-
+def sender_signature(settings: Settings | None = None) -> Text:
+    """The sender's signature (``HAZE_SMS_SIGNATURE``, ``HAZE_SMS_SIGNATURE_EN``) of
+    ``settings``, else their defaults."""
+    if settings is not None:
+        return {"zh-CN": settings.sms_signature, "en": settings.sms_signature_en}
     fields = Settings.model_fields
     return {"zh-CN": fields["sms_signature"].default, "en": fields["sms_signature_en"].default}
 
@@ -151,11 +153,12 @@ def _number(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
 
 
-def format_cut(cut: float, language: str) -> str:
-    """The production cut in words (0: no mandatory cut)."""
+def format_cut(cut: float, language: str, bare: bool = False) -> str:
+    """The production cut in words (0: no mandatory cut); ``bare``: just the percentage."""
     if not math.isfinite(cut) or cut <= 0:
         return notice_texts().say("notify.cut.none", language)
-    return notice_texts().say("notify.cut.percent", language, percent=f"{_number(cut * 100)}%")
+    percent = f"{_number(cut * 100)}%"
+    return percent if bare else notice_texts().say("notify.cut.percent", language, percent=percent)
 
 
 def reductions(notice: Notice) -> list[tuple[str, float]]:
@@ -217,9 +220,11 @@ def sms_text(
     sep = "" if language.lower().startswith("zh") else " "  # Chinese sentences join without
     items_sep = say("notify.list_sep", language)
     values = _values(notice, language, long=False)
-    head = f"【{_clean(pick(signature or default_signature(), language))}】"
+    head = f"【{_clean(pick(signature or sender_signature(), language))}】"
     measures = [_clean(pick(a, language)) for a in notice.actions if a]
-    cuts = [f"{pollutant_name(p, language, short=True)} {_number(kg)}" for p, kg in reductions(notice)]
+    cuts = [
+        f"{pollutant_name(p, language, short=True)} {_number(kg)}" for p, kg in reductions(notice)
+    ]
     names = (values["enterprise"], values["region"])
 
     def compose(n_measures: int, with_cuts: bool, name_limit: int, link: str | None) -> str:
@@ -284,7 +289,7 @@ def _email_lines(notice: Notice, language: str) -> dict[str, object]:
         [
             (say("notify.email.level", language), values["Level"]),
             (say("notify.email.span", language), values["span"]),
-            (say("notify.email.cut", language), values["cut"]),
+            (say("notify.email.cut", language), format_cut(notice.production_cut, language, True)),
         ]
         if orders
         else []
@@ -343,7 +348,7 @@ def email_message(
     with ``Message-ID`` (:func:`message_id`), ``Date`` (the notice's creation), ``From``,
     ``To`` and ``Content-Language``."""
     lang = "zh-CN" if language.lower().startswith("zh") else "en"
-    sign = _clean(pick(signature or default_signature(), lang))
+    sign = _clean(pick(signature or sender_signature(), lang))
     content = _email_lines(notice, lang)
     subject = notice_texts().say(
         f"notify.email.subject.{notice.event}", lang, signature=sign, **_values(notice, lang, False)
@@ -360,8 +365,10 @@ def email_message(
     message["Message-ID"] = message_id(notice, lang, sender)
     message["Content-Language"] = lang
     message.set_content(_plain(content, ack_url, footer))
-    html = _templates().get_template("email.html").render(
-        lang=lang, ack_url=ack_url, footer=footer, **content
+    html = (
+        _templates()
+        .get_template("email.html")
+        .render(lang=lang, ack_url=ack_url, footer=footer, **content)
     )
     message.add_alternative(html, subtype="html")
     return message
