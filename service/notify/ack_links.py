@@ -1,23 +1,29 @@
 """Signed, expiring acknowledgement links for the SMS and email notices (no token needed).
 
 A link is ``{base_url}/ack/{token}``; the token is an :mod:`itsdangerous` URL-safe timed
-signature (HMAC-SHA1 over the claim and the time it was made) of the notice, the enterprise
-and a nonce. It proves who it was sent to and when; that it is used once is the database's
+signature of the notice, the enterprise and a nonce (HMAC-SHA256 over the claim and the time it
+was made). It proves who it was sent to and when; that it is used once is the database's
 business (the nonce is stored with the delivery and consumed once), not the token's.
 
-The claim is packed as ``notice_id~enterprise_id~nonce`` rather than JSON: an SMS has room for
-little, and every character of the link is one less for the notice.
+An SMS has room for little, and every character of the link is one less for the notice, so the
+token is kept short: the claim is packed as ``notice_id~enterprise_id~nonce`` rather than JSON,
+the nonce of a delivery is :func:`ack_nonce` of its message id (12 characters), and the MAC is
+cut to 96 bits (RFC 2104 section 5 allows truncation to half the hash; a link is guessed online
+only, one try per request). A link is then about 100 characters.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.signer import HMACAlgorithm
 
 from emission_list.i18n import text
 from service.errors import HazeError
@@ -25,6 +31,20 @@ from service.notify.message import Notice
 
 SALT = "haze.notify.ack"
 _SEP = "~"
+#: Bytes of the HMAC-SHA256 a token keeps (96 bits).
+MAC_BYTES = 12
+
+
+def ack_nonce(message_id: str) -> str:
+    """The nonce of a delivery's link: 12 URL-safe characters derived from its message id
+    (the same on every retry), so the delivery need not store a second random value."""
+    digest = hashlib.sha256(message_id.encode("utf-8")).digest()
+    return base64.urlsafe_b64encode(digest[:9]).decode("ascii")
+
+
+class _TruncatedHmac(HMACAlgorithm):
+    def get_signature(self, key: bytes, value: bytes) -> bytes:
+        return super().get_signature(key, value)[:MAC_BYTES]
 
 
 @dataclass(frozen=True)
@@ -103,7 +123,13 @@ class AckLinks:
             def get_timestamp(self) -> int:
                 return int(now())
 
-        self._serializer = URLSafeTimedSerializer(key, salt=SALT, serializer=_Claim, signer=_Signer)
+        self._serializer = URLSafeTimedSerializer(
+            key,
+            salt=SALT,
+            serializer=_Claim,
+            signer=_Signer,
+            signer_kwargs={"algorithm": _TruncatedHmac(hashlib.sha256)},
+        )
         self.base_url = base_url.rstrip("/")
         self.max_age_s = max_age_s
 
@@ -145,8 +171,8 @@ class AckLinks:
 
 
 def notice_ack_url(links: AckLinks | None, notice: Notice, message_id: str) -> str | None:
-    """The link an enterprise's notice (``actions.*``) carries, the delivery's ``message_id``
-    as its nonce (the same on every retry); None without links or for a region's alert."""
+    """The link an enterprise's notice (``actions.*``) carries, with :func:`ack_nonce` of the
+    delivery's ``message_id`` as its nonce; None without links or for a region's alert."""
     if links is None or not notice.enterprise_id or not notice.event.startswith("actions."):
         return None
-    return links.url(notice.notice_id, notice.enterprise_id, message_id)
+    return links.url(notice.notice_id, notice.enterprise_id, ack_nonce(message_id))

@@ -363,7 +363,6 @@ def email_message(
         message["To"] = to
     message["Date"] = email.utils.format_datetime(_local(notice.created_at))
     message["Message-ID"] = message_id(notice, lang, sender)
-    message["Content-Language"] = lang
     message.set_content(_plain(content, ack_url, footer))
     html = (
         _templates()
@@ -371,4 +370,5 @@ def email_message(
         .render(lang=lang, ack_url=ack_url, footer=footer, **content)
     )
     message.add_alternative(html, subtype="html")
+    message["Content-Language"] = lang  # after the parts: set_content drops Content-* headers
     return message
