@@ -24,8 +24,8 @@ from service.settings import Settings
 
 #: How much of a gateway's answer goes into an attempt's ``detail`` [characters].
 DETAIL_CHARS = 300
-_MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
-_E164 = re.compile(r"\+[1-9]\d{6,14}")
+_MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _CONTENT_TYPES = {"json": "application/json", "form": "application/x-www-form-urlencoded"}
 
 
