@@ -117,7 +117,7 @@ class AckLinks:
     ) -> None:
         if len(key) < 16:
             raise ValueError("an acknowledgement link key needs at least 16 bytes")
-        now = clock or time.time
+        now = self._now = clock or time.time
 
         class _Signer(TimestampSigner):
             def get_timestamp(self) -> int:
@@ -161,7 +161,10 @@ class AckLinks:
                 token, max_age=self.max_age_s, return_timestamp=True
             )
         except SignatureExpired as expired:
-            raise AckLinkExpired(expired.date_signed) from None
+            signed_at = expired.date_signed
+            if signed_at is not None and signed_at.timestamp() > self._now():
+                raise AckLinkInvalid() from None  # "signed" in the future: not by our clock
+            raise AckLinkExpired(signed_at) from None
         except (BadData, UnicodeDecodeError):
             raise AckLinkInvalid() from None
         notice_id, enterprise_id, nonce = ([*parts, "", ""])[:3]
