@@ -176,18 +176,6 @@ class Settings(BaseSettings):
         parse_limit(value)  # raises ValueError on anything but "N/unit" ("", "0": no limit)
         return value.strip()
 
-    @field_validator("sms_body_template")
-    @classmethod
-    def _sms_template_usable(cls, value: str) -> str:
-        from string import Template
-
-        if not Template(value).is_valid():
-            raise ValueError("HAZE_SMS_BODY_TEMPLATE has a '$' that is not a placeholder")
-        unknown = set(Template(value).get_identifiers()) - {"to", "text", "message_id", "language"}
-        if unknown:
-            raise ValueError(f"HAZE_SMS_BODY_TEMPLATE names unknown placeholders {sorted(unknown)}")
-        return value
-
     @field_validator("ack_link_key")
     @classmethod
     def _ack_key_strong(cls, value: SecretStr | None) -> SecretStr | None:
@@ -199,9 +187,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _sms_body_renders(self) -> Settings:
-        from service.notify.sms import render_body
+        from service.notify.sms_body import check_template
 
-        render_body(self.sms_body_template, self.sms_body_format, {}, check=True)
+        check_template(self.sms_body_template, self.sms_body_format)
         return self
 
     @model_validator(mode="after")

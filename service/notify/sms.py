@@ -9,16 +9,13 @@ retry; 410 gone; any other 4xx failed, with the status and the start of the answ
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping
-from string import Template
-from urllib.parse import quote_plus
 
 import aiohttp
 
 from service.notify.ack_links import AckLinks, notice_ack_url
 from service.notify.message import Attempt, Notice, Target, retry_after
+from service.notify.sms_body import render_body
 from service.notify.texts import sender_signature, sms_text
 from service.settings import Settings
 
@@ -35,29 +32,6 @@ def valid_phone(value: str) -> bool:
     if value.startswith("+86"):
         return _MAINLAND_MOBILE.fullmatch(value[3:]) is not None
     return bool(_E164.fullmatch(value) or _MAINLAND_MOBILE.fullmatch(value))
-
-
-def render_body(
-    template: str, body_format: str, values: Mapping[str, str], check: bool = False
-) -> str:
-    """The gateway request body: ``template`` with its placeholders replaced by ``values``
-    escaped for ``body_format`` (``json`` or ``form``). ``check``: sample values, and a JSON
-    template must then give valid JSON (a ValueError says why not)."""
-    if check:
-        values = {"to": "+8613800000000", "text": '【"\\】\n', "message_id": "m", "language": "en"}
-    if body_format == "json":
-        escaped = {k: json.dumps(v, ensure_ascii=False)[1:-1] for k, v in values.items()}
-    else:
-        escaped = {k: quote_plus(v) for k, v in values.items()}
-    body = Template(template).substitute(escaped)
-    if check and body_format == "json":
-        try:
-            json.loads(body)
-        except json.JSONDecodeError as error:
-            raise ValueError(
-                f"HAZE_SMS_BODY_TEMPLATE does not give JSON once filled in: {error}"
-            ) from None
-    return body
 
 
 class SmsChannel:
@@ -98,15 +72,17 @@ class SmsChannel:
             "message_id": message_id,
             "language": target.language,
         }
-        body = render_body(
-            self.settings.sms_body_template, self.settings.sms_body_format, values
-        ).encode("utf-8")
+        settings = self.settings
+        body = render_body(settings.sms_body_template, settings.sms_body_format, values)
         if self._session is None:
             self._session = aiohttp.ClientSession()
         timeout = aiohttp.ClientTimeout(total=self.settings.sms_timeout_s)
         try:
             async with self._session.post(
-                self.settings.sms_gateway_url, data=body, headers=self._headers, timeout=timeout
+                self.settings.sms_gateway_url,
+                data=body.encode("utf-8"),
+                headers=self._headers,
+                timeout=timeout,
             ) as response:
                 answer = (await response.content.read(DETAIL_CHARS * 4)).decode("utf-8", "replace")
                 return _attempt(response.status, response.headers.get("Retry-After"), answer)
