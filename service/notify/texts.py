@@ -23,7 +23,8 @@ import email.utils
 import json
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from email.message import EmailMessage
 from functools import cache
 from importlib import resources
@@ -274,64 +275,71 @@ def message_id(notice: Notice, language: str, sender: str) -> str:
     return f"<haze-notice-{notice.notice_id}.{language.lower()}@{domain}>"
 
 
-def _email_lines(notice: Notice, language: str) -> dict[str, object]:
-    """The email's content, once, for both the plain and the HTML part."""
+@dataclass(frozen=True)
+class EmailContent:
+    """What an email says, in one language, once for both the plain and the HTML part."""
+
+    greeting: str
+    lead: str
+    previous: str  # the level before, for a change of orders ("" if none)
+    orders: bool  # the notice orders measures (actions.changed)
+    rows: list[tuple[str, str]]  # level, period, cut
+    reductions_title: str
+    pollutant_title: str
+    kg_title: str
+    reductions: list[tuple[str, str]]  # pollutant name, kg/day
+    measures_title: str
+    measures: list[str]
+    ack_text: str
+    ack_button: str
+
+
+def email_content(notice: Notice, language: str) -> EmailContent:
+    """The words of ``notice``'s email in ``language``."""
     say = notice_texts().say
     values = _values(notice, language, long=True)
-    enterprise = notice.enterprise_id is not None
-    previous = (
-        say("notify.email.previous", language, previous=values["Previous"])
-        if notice.event == "actions.changed" and notice.previous_level not in ("", "none")
-        else ""
-    )
     orders = notice.event == "actions.changed"
-    rows = (
-        [
+    cut = format_cut(notice.production_cut, language, bare=True)
+    greeting = "notify.email.greeting" if notice.enterprise_id else "notify.email.greeting_agency"
+    return EmailContent(
+        greeting=say(greeting, language, **values),
+        lead=say(f"notify.email.{notice.event}", language, **values),
+        previous=say("notify.email.previous", language, previous=values["Previous"])
+        if orders and notice.previous_level not in ("", "none")
+        else "",
+        orders=orders,
+        rows=[
             (say("notify.email.level", language), values["Level"]),
             (say("notify.email.span", language), values["span"]),
-            (say("notify.email.cut", language), format_cut(notice.production_cut, language, True)),
+            (say("notify.email.cut", language), cut),
         ]
         if orders
-        else []
-    )
-    return {
-        "greeting": say(
-            "notify.email.greeting" if enterprise else "notify.email.greeting_agency",
-            language,
-            **values,
-        ),
-        "lead": say(f"notify.email.{notice.event}", language, **values),
-        "previous": previous,
-        "rows": rows,
-        "orders": orders,
-        "reductions_title": say("notify.email.reductions", language),
-        "pollutant_title": say("notify.email.pollutant", language),
-        "kg_title": say("notify.email.kg_per_day", language),
-        "reductions": [(pollutant_name(p, language), _number(kg)) for p, kg in reductions(notice)],
-        "measures_title": say("notify.email.measures", language),
-        "measures": [_clean(pick(a, language)) for a in notice.actions if a]
+        else [],
+        reductions_title=say("notify.email.reductions", language),
+        pollutant_title=say("notify.email.pollutant", language),
+        kg_title=say("notify.email.kg_per_day", language),
+        reductions=[(pollutant_name(p, language), _number(kg)) for p, kg in reductions(notice)],
+        measures_title=say("notify.email.measures", language),
+        measures=[_clean(pick(a, language)) for a in notice.actions if a]
         or [say("notify.email.no_measures", language)],
-        "ack_text": say("notify.email.ack", language),
-        "ack_button": say("notify.email.ack_button", language),
-    }
+        ack_text=say("notify.email.ack", language),
+        ack_button=say("notify.email.ack_button", language),
+    )
 
 
-def _plain(content: Mapping[str, object], ack_url: str | None, footer: str) -> str:
-    lines = [str(content["greeting"]), "", str(content["lead"])]
-    if content["previous"]:
-        lines.append(str(content["previous"]))
+def _plain(content: EmailContent, ack_url: str | None, footer: str) -> str:
+    lines = [content.greeting, "", content.lead]
+    if content.previous:
+        lines.append(content.previous)
     lines.append("")
-    rows: Sequence[tuple[str, str]] = content["rows"]  # type: ignore[assignment]
-    lines += [f"{label}: {value}" for label, value in rows]
-    if content["orders"]:
-        cuts: Sequence[tuple[str, str]] = content["reductions"]  # type: ignore[assignment]
-        if cuts:
-            lines += ["", f"{content['reductions_title']} ({content['kg_title']}):"]
-            lines += [f"  {name}: {kg}" for name, kg in cuts]
-        lines += ["", f"{content['measures_title']}:"]
-        lines += [f"  - {m}" for m in content["measures"]]  # type: ignore[attr-defined]
+    lines += [f"{label}: {value}" for label, value in content.rows]
+    if content.orders:
+        if content.reductions:
+            lines += ["", f"{content.reductions_title} ({content.kg_title}):"]
+            lines += [f"  {name}: {kg}" for name, kg in content.reductions]
+        lines += ["", f"{content.measures_title}:", *(f"  - {m}" for m in content.measures)]
     if ack_url:
-        lines += ["", str(content["ack_text"]), ack_url]
+        lines += ["", content.ack_text, ack_url]
     lines += ["", "--", footer]
     return "\n".join(lines) + "\n"
 
@@ -349,7 +357,7 @@ def email_message(
     ``To`` and ``Content-Language``."""
     lang = "zh-CN" if language.lower().startswith("zh") else "en"
     sign = _clean(pick(signature or sender_signature(), lang))
-    content = _email_lines(notice, lang)
+    content = email_content(notice, lang)
     subject = notice_texts().say(
         f"notify.email.subject.{notice.event}", lang, signature=sign, **_values(notice, lang, False)
     )
@@ -367,7 +375,7 @@ def email_message(
     html = (
         _templates()
         .get_template("email.html")
-        .render(lang=lang, ack_url=ack_url, footer=footer, **content)
+        .render(lang=lang, ack_url=ack_url, footer=footer, **asdict(content))
     )
     message.add_alternative(html, subtype="html")
     message["Content-Language"] = lang  # after the parts: set_content drops Content-* headers
