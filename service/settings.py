@@ -55,6 +55,60 @@ class Settings(BaseSettings):
     token_cache_s: float = Field(
         300.0, ge=0, description="Seconds a checked token is trusted without a database read."
     )
+    # The notices' SMS and email channels and their acknowledgement links
+    # (docs/notices-channels.md).
+    sms_gateway_url: str = Field(
+        "", description="The HTTP SMS gateway notices are POSTed to; empty = SMS off."
+    )
+    sms_auth_header: str = Field(
+        "Authorization", description="The header that carries the gateway's credential."
+    )
+    sms_auth_value: SecretStr | None = Field(
+        None, description="Its value, e.g. 'Bearer ...'; unset = no authentication header."
+    )
+    sms_body_template: str = Field(
+        '{"to": "$to", "text": "$text", "id": "$message_id"}',
+        description="The request body, with $to, $text, $message_id and $language replaced by "
+        "values escaped for HAZE_SMS_BODY_FORMAT.",
+    )
+    sms_body_format: Literal["json", "form"] = Field(
+        "json",
+        description="json: values JSON-escaped, sent as application/json; form: values "
+        "percent-encoded, sent as application/x-www-form-urlencoded.",
+    )
+    sms_max_segments: int = Field(
+        3, ge=1, le=10, description="An SMS text is cut to fit this many concatenated segments."
+    )
+    sms_timeout_s: float = Field(10.0, gt=0, description="A gateway request taking longer: retry.")
+    sms_signature: str = Field(
+        "昆都仑区生态环境分局",
+        min_length=1,
+        description="The sender's signature (签名) a Chinese SMS starts with, in 【】.",
+    )
+    sms_signature_en: str = Field(
+        "Kundulun EEB", min_length=1, description="The signature of an English SMS."
+    )
+    smtp_host: str = Field("", description="SMTP server of the email notices; empty = email off.")
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_username: str = Field("", description="SMTP login; empty = no authentication.")
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_from: str = Field(
+        "Kundulun EEB <haze-notices@localhost>", description="The From of email notices."
+    )
+    smtp_timeout_s: float = Field(30.0, gt=0, description="An SMTP exchange taking longer: retry.")
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="The base URL acknowledgement links (and other public links) point to.",
+    )
+    ack_link_hours: float = Field(
+        72.0, gt=0, description="An acknowledgement link in an SMS or email expires after this."
+    )
+    ack_link_key: SecretStr | None = Field(
+        None,
+        description="The key signing acknowledgement links (at least 32 characters); the same "
+        "on every process that sends or checks them.",
+    )
     kafka_topic_readings: str = "haze.readings"
     kafka_topic_forecasts: str = "haze.forecasts"
     kafka_topic_alerts: str = "haze.alerts"
@@ -192,6 +246,22 @@ class Settings(BaseSettings):
 
         parse_limit(value)  # raises ValueError on anything but "N/unit" ("", "0": no limit)
         return value.strip()
+
+    @field_validator("ack_link_key")
+    @classmethod
+    def _ack_key_strong(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_ADMIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"HAZE_ACK_LINK_KEY must be at least {MIN_ADMIN_TOKEN_LENGTH} characters"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _sms_body_renders(self) -> Settings:
+        from service.notify.sms_body import check_template
+
+        check_template(self.sms_body_template, self.sms_body_format)
+        return self
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:
