@@ -18,15 +18,16 @@ import datetime as dt
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.metrics import Metrics
+from service.notify.ack_links import AckLinks
 from service.notify.message import Attempt, Channel
 from service.services.delivery_policy import RetryPolicy, outcome_row
-from service.services.notice_messages import AckLink, message_id, notice_of, target_of
+from service.services.notice_messages import ack_url, message_id, notice_of, target_of
 from service.settings import Settings
 from service.storage.repositories import deliveries, subscriptions, utcnow
 from service.storage.repositories.deliveries import Claimed
@@ -54,13 +55,14 @@ class DeliveryWorker:
         channels: Mapping[str, Channel],
         settings: Settings,
         metrics: Metrics,
-        ack_link: AckLink | None = None,
+        ack_links: Callable[[], AckLinks | None] = lambda: None,
     ) -> None:
+        """``ack_links`` gives the process's acknowledgement links (loaded at its start)."""
         self._session_maker = session_maker
         self._channels = dict(channels)
         self._settings = settings
         self._metrics = metrics
-        self._ack_link = ack_link
+        self._ack_links = ack_links
         self._policy = retry_policy(settings)
         self._rng = random.Random()
         self._wake = asyncio.Event()
@@ -131,7 +133,8 @@ class DeliveryWorker:
             if channel is None:
                 attempt = Attempt("retry", None, f"channel {claimed.subscription.channel} is off")
             else:
-                notice = notice_of(claimed.notice, self._ack_link)
+                links = self._ack_links()
+                notice = notice_of(claimed.notice, ack_url(links, claimed.notice, claimed.delivery))
                 target = target_of(claimed.delivery, claimed.subscription)
                 attempt = await channel.deliver(notice, target, message_id(claimed.delivery))
         except Exception as exc:  # a channel's bug must not lose the notice: retried

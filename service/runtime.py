@@ -34,8 +34,10 @@ from service.bus import EventBus, InProcessBus, Record, outbox
 from service.bus.kafka import KafkaBus, LoopFactory
 from service.bus.records import action_records, alert_records, dead_letter_headers
 from service.metrics import Metrics
+from service.notify.ack_links import AckLinks
 from service.rate_limit import ANONYMOUS, PUBLIC, RateLimits
 from service.security import Authenticator
+from service.services.ack_keys import load_ack_links
 from service.services.alert_notices import record_alert_events
 from service.services.board import ActionBoard
 from service.services.outcomes import RecentOutcomes
@@ -154,6 +156,8 @@ class Runtime:
         #: What the forecasts handler decided lately, for ``POST /forecasts`` to answer.
         self.outcomes = RecentOutcomes()
         self.dead_lettered = 0
+        #: Signs and checks the notices' acknowledgement links (loaded at start).
+        self.ack_links: AckLinks | None = None
         #: Background workers the composition root attached (the delivery worker).
         self.workers: list[Worker] = []
         self._ticker: asyncio.Task[None] | None = None
@@ -166,6 +170,9 @@ class Runtime:
 
     async def start(self) -> None:
         await self.rebuild()
+        async with self.session_maker() as session:
+            self.ack_links = await load_ack_links(session, self.settings)
+            await session.commit()
         if isinstance(self.bus, KafkaBus):  # alerts decided in other processes move this board
             self.bus.subscribe(self.settings.kafka_topic_alerts, self._on_alerts)
         await self.bus.start()

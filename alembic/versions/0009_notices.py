@@ -69,7 +69,6 @@ def upgrade() -> None:
         sa.Column("as_of", _UTC, nullable=False),
         sa.Column("payload", _JSON, nullable=False),
         sa.Column("created_at", _UTC, nullable=False),
-        sa.Column("ack_nonce", sa.String(32), nullable=False),
         sa.Column("acknowledged_at", _UTC),
         sa.Column("acknowledged_by", sa.String(64)),
         sa.Column("escalation", sa.SmallInteger(), nullable=False, server_default="0"),

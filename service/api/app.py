@@ -19,6 +19,7 @@ from service.api.body_limit import BodyLimitMiddleware
 from service.api.deps import principal_of_request
 from service.api.header_guard import HeaderGuardMiddleware
 from service.api.routers import (
+    ack_links,
     enterprises,
     health,
     history,
@@ -79,6 +80,7 @@ def create_api(runtime: Runtime) -> FastAPI:
     routers = (enterprises, readings, places, outlines, history, warnings, lists, tokens, notices)
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(ack_links.router)
     app.include_router(health.router)
     app.include_router(home.router)
     app.include_router(public.router)  # CAP documents, their feed, /public: no token

@@ -20,7 +20,9 @@ from consumers.readings import ReadingsHandler
 from consumers.runner import ConsumerLoop
 from service.api.app import create_api
 from service.bus import Handler
+from service.notify.email import EmailChannel
 from service.notify.message import Channel
+from service.notify.sms import SmsChannel
 from service.notify.webhook import WebhookChannel
 from service.runtime import Runtime
 from service.settings import Settings
@@ -56,7 +58,11 @@ def build_runtime(settings: Settings, *, consumers: bool | Collection[str] = Tru
         subscribe(settings.kafka_topic_forecasts, forecasts)
     if "notify" in runtime.consumers:
         worker = DeliveryWorker(
-            runtime.session_maker, notice_channels(settings), settings, runtime.metrics
+            runtime.session_maker,
+            notice_channels(settings),
+            settings,
+            runtime.metrics,
+            lambda: runtime.ack_links,
         )
         runtime.workers.append(worker)
         runtime.workers.append(Escalator(runtime.session_maker, settings, worker.kick))
@@ -73,9 +79,14 @@ def build_runtime(settings: Settings, *, consumers: bool | Collection[str] = Tru
 
 def notice_channels(settings: Settings) -> dict[str, Channel]:
     """The channels this deployment has: webhooks always, SMS and email when configured."""
-    return {
-        "webhook": WebhookChannel(settings.webhook_timeout_s, settings.notify_concurrency),
+    channels: dict[str, Channel] = {
+        "webhook": WebhookChannel(settings.webhook_timeout_s, settings.notify_concurrency)
     }
+    if settings.sms_gateway_url:
+        channels["sms"] = SmsChannel(settings)
+    if settings.smtp_host:
+        channels["email"] = EmailChannel(settings)
+    return channels
 
 
 def create_app(settings: Settings, *, consumers: bool = True) -> FastAPI:

@@ -50,7 +50,7 @@ class EmailChannel:
 
     def message(self, notice: Notice, target: Target, message_id: str) -> EmailMessage:
         """The email ``target`` gets for ``notice``."""
-        link = notice_ack_url(self.ack_links, notice, message_id)
+        link = notice.ack_url or notice_ack_url(self.ack_links, notice, message_id)
         return email_message(
             notice,
             target.language,

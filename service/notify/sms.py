@@ -58,7 +58,7 @@ class SmsChannel:
 
     def text(self, notice: Notice, target: Target, message_id: str) -> str:
         """The SMS ``target`` gets for ``notice``."""
-        link = notice_ack_url(self.ack_links, notice, message_id)
+        link = notice.ack_url or notice_ack_url(self.ack_links, notice, message_id)
         return sms_text(
             notice, target.language, link, self.settings.sms_max_segments, self._signature
         )

@@ -15,7 +15,6 @@ import base64
 import datetime as dt
 import json
 import secrets
-from typing import Any
 
 import aiohttp
 from standardwebhooks.webhooks import Webhook
@@ -59,7 +58,6 @@ class WebhookChannel:
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._connections = connections
         self._session: aiohttp.ClientSession | None = None
-        self._bodies: dict[int, bytes] = {}  # a notice's body, encoded once for its subscribers
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -99,8 +97,3 @@ async def _attempt(answer: aiohttp.ClientResponse) -> Attempt:
         return Attempt("gone", status, detail)
     wait = retry_after(answer.headers.get("Retry-After")) if status in (429, 503) else None
     return Attempt("retry", status, detail, wait)
-
-
-def verify(secret: str, body: bytes, headers: dict[str, Any]) -> Any:
-    """What a receiver does (the README's example): the body, or ``WebhookVerificationError``."""
-    return Webhook(secret).verify(body, {k: str(v) for k, v in headers.items()})

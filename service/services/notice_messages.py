@@ -9,15 +9,12 @@ API path, and the signed link when the deployment makes them).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
+from service.notify.ack_links import AckLinks, ack_nonce
 from service.notify.message import Notice, Target
 from service.storage.models import Delivery, Subscription
 from service.storage.models import Notice as NoticeRow
-
-#: The signed acknowledgement link of a notice (None: the deployment makes none).
-AckLink = Callable[[NoticeRow], str | None]
 
 
 def message_id(delivery: Delivery) -> str:
@@ -29,9 +26,17 @@ def _time(value: Any) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if isinstance(value, str) and value else None
 
 
-def notice_of(row: NoticeRow, ack_link: AckLink | None = None) -> Notice:
+def ack_url(links: AckLinks | None, row: NoticeRow, delivery: Delivery) -> str | None:
+    """The signed link of an enterprise's notice in this delivery (its nonce is the
+    delivery's: :func:`~service.notify.ack_links.ack_nonce` of the message id)."""
+    if links is None or row.enterprise_id is None or not row.event.startswith("actions."):
+        return None
+    return links.url(row.id, row.enterprise_id, ack_nonce(message_id(delivery)))
+
+
+def notice_of(row: NoticeRow, link: str | None = None) -> Notice:
+    """The notice as its channels see it; ``link`` its acknowledgement link, if any."""
     payload = dict(row.payload)
-    link = ack_link(row) if ack_link is not None and row.enterprise_id else None
     data = {"notice_id": row.id, "event": row.event, **payload}
     if row.enterprise_id is not None:
         data["acknowledge"] = {

@@ -14,7 +14,6 @@ receives "orange" after "red".
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -139,19 +138,23 @@ async def record_actions_changes(
     known: dict[str, tuple[str, str, str]] = {}
     for revision in revisions:
         known.update(await notices.names(session, revision, due))
-    rows, subjects = [], []
+    rows = []
     for eid, event in due.items():
         change, before = by_id[eid], previous.get(eid)
         names = known.get(eid) or _names_from(before)
         payload = _payload(change, names, before.level if before else "none", board, catalog)
+        if payload["alert_region"] is None and before is not None:  # ended: the one that was
+            payload["alert_region"] = before.payload.get("alert_region")
         rows.append(notice_row(eid, names[2], event, payload, change.read_at, now))
-        subjects.append(eid)
-    region_names = await regions.names(session, {row["region"] for row in rows})
-    for row in rows:
-        row["payload"]["region_name"] = region_names.get(row["region"])
+    homes = {row["region"] for row in rows}
+    warned = {row["payload"]["alert_region"] for row in rows} - {None}
+    region_names = await regions.names(session, homes | warned)
+    for row in rows:  # the texts name the region whose warning it is
+        warning = row["payload"]["alert_region"] or row["region"]
+        row["payload"]["region_name"] = region_names.get(warning)
     ids = await notices.add_many(session, rows)
     tree = board.tree
-    lines = {r: [r, *tree.ancestors(r)] for r in region_names if r in tree}
+    lines = {r: [r, *tree.ancestors(r)] for r in homes if r in tree}
     wanted = await subscriptions.for_enterprises(
         session, due, {a for line in lines.values() for a in line}, "actions.changed"
     )
@@ -183,7 +186,6 @@ def notice_row(
         "as_of": read_at,
         "payload": payload,
         "created_at": now,
-        "ack_nonce": secrets.token_hex(8),
         "escalation": 0,
     }
 

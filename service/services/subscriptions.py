@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from emission_list.i18n import text
 from service.errors import HazeError, not_found
 from service.notify import webhook
+from service.notify.ack_links import AckClaim, ack_nonce
 from service.security import Principal
+from service.services.notice_messages import message_id
 from service.storage.models import Delivery, Notice, Subscription
 from service.storage.repositories import notices, subscriptions, utcnow
 
@@ -148,12 +150,15 @@ async def acknowledge(
     return notice
 
 
-async def acknowledge_by_link(
-    session: AsyncSession, notice_id: int, enterprise_id: str, nonce: str, now: dt.datetime
-) -> Notice:
-    """An acknowledgement through a signed link: single use (409 ``ack.used`` after)."""
+async def acknowledge_by_link(session: AsyncSession, claim: AckClaim, now: dt.datetime) -> Notice:
+    """An acknowledgement through a signed link (:mod:`service.notify.ack_links`): the
+    notice must be the enterprise's and the nonce one of its deliveries'; a link is used
+    once, the first acknowledgement of the notice (409 ``ack.used`` after)."""
+    notice_id = claim.notice_id
     notice = await notices.get(session, notice_id)
-    if notice is None or notice.enterprise_id != enterprise_id or notice.ack_nonce != nonce:
+    sent = await notices.deliveries_of(session, [notice_id]) if notice is not None else []
+    nonces = {ack_nonce(message_id(d)) for d in sent}
+    if notice is None or notice.enterprise_id != claim.enterprise_id or claim.nonce not in nonces:
         raise _no_notice(notice_id)
     claimed = await session.execute(
         update(Notice)

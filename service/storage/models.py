@@ -392,7 +392,7 @@ class Notice(Base):
     """One enterprise's change of required actions (or one region's alert event), stored
     before any attempt to deliver it. ``payload`` is the webhook body's ``data``; ``as_of``
     when the state it carries was read from the board (older records are ignored);
-    ``ack_nonce`` makes the signed acknowledgement link single-use; ``escalation`` counts
+    ``escalation`` counts
     the escalation steps taken (1: sent again, 2: sent to the second contacts)."""
 
     __tablename__ = "notices"
@@ -411,7 +411,6 @@ class Notice(Base):
     as_of: Mapped[dt.datetime]
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
     created_at: Mapped[dt.datetime]
-    ack_nonce: Mapped[str] = mapped_column(String(32))
     acknowledged_at: Mapped[dt.datetime | None]
     acknowledged_by: Mapped[str | None] = mapped_column(ID)
     escalation: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
