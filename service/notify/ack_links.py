@@ -117,21 +117,27 @@ class AckLinks:
     ) -> None:
         if len(key) < 16:
             raise ValueError("an acknowledgement link key needs at least 16 bytes")
-        now = self._now = clock or time.time
+        self._key = key
+        self._now = clock or time.time
+        self._serializer = self._dated(None)
+        self.base_url = base_url.rstrip("/")
+        self.max_age_s = max_age_s
+
+    def _dated(self, at: float | None) -> URLSafeTimedSerializer:
+        """A serializer dating its tokens ``at`` (None: by the clock)."""
+        now = self._now
 
         class _Signer(TimestampSigner):
             def get_timestamp(self) -> int:
-                return int(now())
+                return int(now() if at is None else at)
 
-        self._serializer = URLSafeTimedSerializer(
-            key,
+        return URLSafeTimedSerializer(
+            self._key,
             salt=SALT,
             serializer=_Claim,
             signer=_Signer,
             signer_kwargs={"algorithm": _TruncatedHmac(hashlib.sha256)},
         )
-        self.base_url = base_url.rstrip("/")
-        self.max_age_s = max_age_s
 
     @classmethod
     def from_settings(cls, settings: Any, key: bytes | None = None) -> AckLinks:
@@ -143,15 +149,22 @@ class AckLinks:
             raise ValueError("set HAZE_ACK_LINK_KEY to sign acknowledgement links")
         return cls(key, settings.public_url, round(settings.ack_link_hours * 3600))
 
-    def token(self, notice_id: int, enterprise_id: str, nonce: str) -> str:
-        """The signed token of a claim (URL-safe)."""
+    def token(
+        self, notice_id: int, enterprise_id: str, nonce: str, at: dt.datetime | None = None
+    ) -> str:
+        """The signed token of a claim (URL-safe), dated ``at`` (None: now). A notice's links
+        are dated when it was made: every try of a delivery carries the same link, and the
+        link's lifetime runs from the notice."""
         if _SEP in enterprise_id or not nonce:
             raise ValueError("an enterprise id holds no '~' and a nonce is not empty")
-        return self._serializer.dumps([int(notice_id), enterprise_id, nonce])
+        serializer = self._serializer if at is None else self._dated(at.timestamp())
+        return serializer.dumps([int(notice_id), enterprise_id, nonce])
 
-    def url(self, notice_id: int, enterprise_id: str, nonce: str) -> str:
+    def url(
+        self, notice_id: int, enterprise_id: str, nonce: str, at: dt.datetime | None = None
+    ) -> str:
         """The link to put in a notice: ``{base_url}/ack/{token}``."""
-        return f"{self.base_url}/ack/{self.token(notice_id, enterprise_id, nonce)}"
+        return f"{self.base_url}/ack/{self.token(notice_id, enterprise_id, nonce, at)}"
 
     def verify(self, token: str) -> AckClaim:
         """The claim of ``token``; :class:`AckLinkExpired` if it is older than ``max_age_s``,
@@ -178,4 +191,5 @@ def notice_ack_url(links: AckLinks | None, notice: Notice, message_id: str) -> s
     delivery's ``message_id`` as its nonce; None without links or for a region's alert."""
     if links is None or not notice.enterprise_id or not notice.event.startswith("actions."):
         return None
-    return links.url(notice.notice_id, notice.enterprise_id, ack_nonce(message_id))
+    nonce = ack_nonce(message_id)
+    return links.url(notice.notice_id, notice.enterprise_id, nonce, notice.created_at)

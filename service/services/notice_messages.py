@@ -31,7 +31,7 @@ def ack_url(links: AckLinks | None, row: NoticeRow, delivery: Delivery) -> str |
     delivery's: :func:`~service.notify.ack_links.ack_nonce` of the message id)."""
     if links is None or row.enterprise_id is None or not row.event.startswith("actions."):
         return None
-    return links.url(row.id, row.enterprise_id, ack_nonce(message_id(delivery)))
+    return links.url(row.id, row.enterprise_id, ack_nonce(message_id(delivery)), row.created_at)
 
 
 def notice_of(row: NoticeRow, link: str | None = None) -> Notice:

@@ -38,6 +38,7 @@ class Receiver:
     fail_fraction: float = 0.0
     keep: bool = True  # record each request (off in the benchmark: counts only)
     answer_status: int = 200  # what a request that is not failed gets
+    delay_s: float = 0.0  # a slow receiver: each answer waits this long
     received: list[Received] = field(default_factory=list)
     attempts: dict[str, int] = field(default_factory=dict)
     delivered: dict[str, float] = field(default_factory=dict)  # webhook-id -> when accepted
@@ -58,6 +59,8 @@ class Receiver:
 
     async def _hook(self, request: web.Request) -> web.Response:
         body = await request.read()
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         message_id = request.headers.get("webhook-id", "")
         attempt = self.attempts.get(message_id, 0) + 1
         self.attempts[message_id] = attempt

@@ -98,5 +98,7 @@ def private_topics(prefix: str) -> dict[str, str]:
     runs on one broker never see each other's records."""
     names = ("readings", "forecasts", "alerts", "actions", "dlq")
     topics = {f"kafka_topic_{name}": f"{prefix}.{name}" for name in names}
-    groups = {f"kafka_group_{name}": f"{prefix}.{name}" for name in ("readings", "forecasts")}
+    groups = {
+        f"kafka_group_{name}": f"{prefix}.{name}" for name in ("readings", "forecasts", "notify")
+    }
     return topics | groups

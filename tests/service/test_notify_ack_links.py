@@ -108,11 +108,16 @@ def test_the_two_refusals_are_api_errors_in_both_languages() -> None:
     assert AckLinkInvalid().code != AckLinkExpired(None).code
 
 
-def test_a_channels_link_names_the_delivery() -> None:
-    maker = links(Clock())
+def test_a_channels_link_names_the_delivery_and_is_dated_by_its_notice() -> None:
+    made = ORANGE.created_at.timestamp()
+    maker = links(Clock(made + 60))
     url = notice_ack_url(maker, ORANGE, "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W")
     assert url is not None and len(url) <= 110
+    assert url == notice_ack_url(
+        links(Clock(made + 120)), ORANGE, "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"
+    )
     claim = maker.verify(url.rsplit("/", 1)[1])
+    assert claim.signed_at == ORANGE.created_at
     assert claim.nonce == ack_nonce("msg_2KWPBgLlAfxdpx2AI54pPJ85f4W") and len(claim.nonce) == 12
     assert ack_nonce("msg_a") != ack_nonce("msg_b")
     assert notice_ack_url(maker, ENDED, "m") is not None

@@ -82,7 +82,8 @@ async def test_an_sms_reaches_the_gateway_as_the_template_says(gateway: Gateway)
     assert body["to"] == PHONE and body["id"] == "msg_1"
     assert body["text"].startswith("【昆都仑区生态环境分局】包头钢铁<b>&公司：橙色预警")
     assert len(segments_apart(body["text"])) <= 3
-    link = AckLinks(b"k" * 32, "https://hb.example.gov.cn", 3600)
+    read_at = ORANGE.created_at.timestamp() + 60  # links are dated by their notice
+    link = AckLinks(b"k" * 32, "https://hb.example.gov.cn", 3600, clock=lambda: read_at)
     token = body["text"].rsplit("/ack/", 1)[1]
     claim = link.verify(token)
     assert (claim.notice_id, claim.enterprise_id, claim.nonce) == (
