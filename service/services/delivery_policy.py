@@ -54,9 +54,9 @@ def outcome_row(
         row["status"] = STATUS_OF_OUTCOME[attempt.outcome]
         return row
     wait = attempt.retry_after_s
-    wait = (
-        policy.wait_s(attempts, rng) if wait is None else min(wait, policy.give_up.total_seconds())
-    )
+    if wait is None:
+        wait = policy.wait_s(attempts, rng)
+    wait = min(wait, policy.give_up.total_seconds() + 1)  # past the give-up: dead either way
     due = now + dt.timedelta(seconds=wait)
     row["status"] = "dead" if due - created_at > policy.give_up else "pending"
     row["next_attempt_at"] = due

@@ -157,3 +157,35 @@ async def test_a_receiver_that_answers_410_disables_its_subscription(
 
     await eventually(disabled, "the subscription disabled")
     assert [d.status for d in await _deliveries(api)] == ["disabled"]
+
+
+async def test_a_notice_undelivered_past_the_give_up_is_dead_listed_and_sent_again(
+    database_url: str, receiver: Receiver
+) -> None:
+    receiver.fail_first, receiver.fail_status = 10**6, 500
+    async with served_api(database_url, **FAST_RETRIES, notify_give_up_hours=0.0005) as api:
+        await _subscribe(api, receiver.url)
+        await _warn(api, "orange")
+        operator = api.as_("operator")
+
+        async def dead() -> bool:
+            return [d.status for d in await _deliveries(api)] == ["dead"]
+
+        await eventually(dead, "the notice given up after its 1.8 s")
+        listed = await api.client.get("/api/v1/deliveries?status=dead", headers=operator)
+        (item,) = listed.json()["items"]
+        assert item["attempts"] >= 2 and item["last_status"] == 500
+        assert "HTTP 500" in item["last_error"]
+        ids_before = {r.headers["webhook-id"] for r in receiver.received}
+        receiver.fail_first = 0
+        again = await api.client.post(f"/api/v1/deliveries/{item['id']}/resend", headers=operator)
+        assert again.status_code == 202 and again.json()["status"] == "pending"
+        twice = await api.client.post(f"/api/v1/deliveries/{item['id']}/resend", headers=operator)
+        assert twice.status_code == 409 and twice.json()["error"]["code"] == "delivery.not_dead"
+
+        async def delivered() -> bool:
+            return [d.status for d in await _deliveries(api)] == ["delivered"]
+
+        await eventually(delivered, "the resent notice delivered")
+        assert {r.headers["webhook-id"] for r in receiver.received} == ids_before  # same id
+        assert receiver.received[-1].answered == 200
