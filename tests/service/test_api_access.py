@@ -13,6 +13,7 @@ from service.storage.models import Token
 
 ALL = {"operator", "station", "enterprise"}
 OPERATOR = {"operator"}
+NOT_STATIONS = {"operator", "enterprise"}
 
 #: Roles that pass the role check of every /api/v1 endpoint (the rest get 403).
 ALLOWED: dict[tuple[str, str], set[str]] = {
@@ -52,6 +53,15 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("post", "/api/v1/tokens"): OPERATOR,
     ("get", "/api/v1/tokens"): OPERATOR,
     ("delete", "/api/v1/tokens/{token_id}"): OPERATOR,
+    ("post", "/api/v1/subscriptions"): NOT_STATIONS,
+    ("get", "/api/v1/subscriptions"): NOT_STATIONS,
+    ("get", "/api/v1/subscriptions/{subscription_id}"): NOT_STATIONS,
+    ("delete", "/api/v1/subscriptions/{subscription_id}"): NOT_STATIONS,
+    ("get", "/api/v1/notices"): OPERATOR,
+    ("get", "/api/v1/enterprises/{enterprise_id}/notices"): NOT_STATIONS,
+    ("post", "/api/v1/enterprises/{enterprise_id}/notices/{notice_id}/ack"): NOT_STATIONS,
+    ("get", "/api/v1/deliveries"): OPERATOR,
+    ("post", "/api/v1/deliveries/{delivery_id}/resend"): OPERATOR,
 }
 
 
@@ -68,6 +78,9 @@ def _concrete(api: Api, path: str) -> str:
         .replace("{number}", "1")
         .replace("{token_id}", "no-such-token")
         .replace("{region}", "150203")
+        .replace("{subscription_id}", "sub_none")
+        .replace("{notice_id}", "1")
+        .replace("{delivery_id}", "1")
     )
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from service.api.deps import OperatorDep, PrincipalDep, RuntimeDep, SessionDep
+from service.api.deps import NoticesDep, OperatorDep, RuntimeDep, SessionDep
 from service.api.schemas.inputs import INT_MAX
 from service.api.schemas.notices import (
     DeliveryOut,
@@ -22,7 +22,7 @@ from service.api.schemas.notices import (
 )
 from service.api.schemas.paging import DEFAULT_LIMIT, Cursor, Limit, Page
 from service.api.text_guard import TextGuard
-from service.errors import ERROR_RESPONSES, forbidden, not_found
+from service.errors import ERROR_RESPONSES, not_found
 from service.security import Principal
 from service.services import subscriptions as subscription_service
 from service.storage.repositories import deliveries, notices, subscriptions, utcnow
@@ -38,8 +38,6 @@ IdCursor = Annotated[
 
 def _own_enterprise(principal: Principal, enterprise_id: str) -> None:
     """Operators see every enterprise; an enterprise only itself (another answers 404)."""
-    if principal.role == "station":
-        raise forbidden("监测站令牌无权查看通知", "Station tokens may not read notices")
     if principal.role == "enterprise" and principal.enterprise_id != enterprise_id:
         raise not_found(
             "enterprise.unknown", f"没有企业 {enterprise_id}", f"No enterprise {enterprise_id}"
@@ -51,7 +49,7 @@ def _own_enterprise(principal: Principal, enterprise_id: str) -> None:
 )
 async def post_subscription(
     body: SubscriptionIn,
-    principal: PrincipalDep,
+    principal: NoticesDep,
     session: SessionDep,
     runtime: RuntimeDep,
     response: Response,
@@ -59,8 +57,6 @@ async def post_subscription(
     """Subscribe a webhook, a phone (SMS) or an address (email) to an enterprise's notices
     (an enterprise: its own) or a region's (operators). A webhook's signing secret is in
     this answer only (``Cache-Control: no-store``)."""
-    if principal.role == "station":
-        raise forbidden("监测站令牌无权订阅通知", "Station tokens may not subscribe")
     response.headers["Cache-Control"] = "no-store"
     made = await subscription_service.create(
         session,
@@ -79,15 +75,13 @@ async def post_subscription(
 
 @router.get("/subscriptions", response_model=Page[SubscriptionOut])
 async def get_subscriptions(
-    principal: PrincipalDep,
+    principal: NoticesDep,
     session: SessionDep,
     enterprise_id: Annotated[str | None, Query(max_length=32)] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[SubscriptionOut]:
     """Subscriptions in the order they were made (an enterprise: its own)."""
-    if principal.role == "station":
-        raise forbidden("监测站令牌无权查看订阅", "Station tokens may not read subscriptions")
     if principal.role == "enterprise":
         enterprise_id = principal.enterprise_id
     found, next_cursor = await subscriptions.page(
@@ -101,7 +95,7 @@ async def get_subscriptions(
 @router.get("/subscriptions/{subscription_id}", response_model=SubscriptionOut)
 async def get_subscription(
     subscription_id: Annotated[str, Path(max_length=32)],
-    principal: PrincipalDep,
+    principal: NoticesDep,
     session: SessionDep,
 ) -> SubscriptionOut:
     return SubscriptionOut.of(
@@ -112,7 +106,7 @@ async def get_subscription(
 @router.delete("/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_subscription(
     subscription_id: Annotated[str, Path(max_length=32)],
-    principal: PrincipalDep,
+    principal: NoticesDep,
     session: SessionDep,
 ) -> Response:
     """End a subscription; its notices not yet delivered are not sent."""
@@ -165,7 +159,7 @@ async def _page(
 @router.get("/enterprises/{enterprise_id}/notices", response_model=Page[NoticeOut])
 async def get_enterprise_notices(
     enterprise_id: Annotated[str, Path(max_length=32)],
-    principal: PrincipalDep,
+    principal: NoticesDep,
     session: SessionDep,
     status_: Annotated[NoticeStatus | None, Query(alias="status")] = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -185,7 +179,7 @@ async def get_enterprise_notices(
 async def post_ack(
     enterprise_id: Annotated[str, Path(max_length=32)],
     notice_id: NoticeId,
-    principal: PrincipalDep,
+    principal: NoticesDep,
     session: SessionDep,
 ) -> NoticeOut:
     """The enterprise acknowledges a notice (operators may record it for the enterprise, e.g.
