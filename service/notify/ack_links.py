@@ -62,7 +62,7 @@ class AckLinkInvalid(HazeError):
 
     def __init__(self) -> None:
         super().__init__(
-            400,
+            404,  # no link of ours: as unknown as a notice that is not there
             "ack.link_invalid",
             text(
                 "确认链接无效：请使用通知中的完整链接，或登录后确认。",

@@ -136,7 +136,7 @@ async def test_sms_and_email_reach_the_enterprise_and_the_link_acknowledges_once
     assert other.status_code == 409
     path = urlsplit(sms_link).path
     tampered = await api.client.post(path[:-2] + ("AA" if path[-2:] != "AA" else "BB"))
-    assert tampered.status_code == 400 and tampered.json()["error"]["code"] == "ack.link_invalid"
+    assert tampered.status_code == 404 and tampered.json()["error"]["code"] == "ack.link_invalid"
     notices = await api.client.get(
         f"/api/v1/enterprises/{api.enterprise_id}/notices", headers=api.as_("enterprise")
     )

@@ -92,7 +92,7 @@ def test_a_tampered_link_is_invalid() -> None:
     for bad in tampered:
         with pytest.raises(AckLinkInvalid) as refused:
             maker.verify(bad)
-        assert (refused.value.status, refused.value.code) == (400, "ack.link_invalid")
+        assert (refused.value.status, refused.value.code) == (404, "ack.link_invalid")
 
 
 def test_a_link_signed_in_the_future_is_refused() -> None:

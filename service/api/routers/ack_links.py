@@ -1,7 +1,7 @@
 """``/ack/{token}``: an enterprise acknowledges a notice through the signed link of its SMS or
 email, without a token. ``GET`` shows the notice and a button (mail scanners that follow
 links acknowledge nothing); ``POST`` records the acknowledgement, once: the link cannot be
-replayed (409 ``ack.used``). A bad link answers 400 ``ack.link_invalid``, an old one 410
+replayed (409 ``ack.used``). A bad link answers 404 ``ack.link_invalid``, an old one 410
 ``ack.link_expired``. Requests count against the anonymous rate limit."""
 
 from __future__ import annotations
