@@ -19,6 +19,8 @@ from test_notices_delivery import FAST_RETRIES, eventually
 from emission_list.samples import kundulun_list
 from tests.infra.receiver import Receiver
 
+HOOK = "http://127.0.0.1:9/hook"
+
 
 @pytest.fixture
 async def notify_api(database_url: str) -> AsyncIterator[Api]:
@@ -139,41 +141,43 @@ async def test_a_dead_delivery_is_listed_and_sent_again_from_the_page(
 ) -> None:
     receiver = await Receiver(fail_first=10**6, fail_status=500).start()
     try:
-        async with served_api(database_url, **FAST_RETRIES, notify_give_up_hours=0.0005) as api:
-            async with console_visitor(api, api.secrets["operator"]) as operator:
-                made = await operator.post(
-                    f"/enterprises/{api.enterprise_id}/subscriptions",
-                    {"channel": "webhook", "target": receiver.url, "language": "en"},
-                )
-                assert made.status_code == 200, made.text
-                found = re.search(r'<code id="secret"[^>]*>(whsec_[^<]+)</code>', made.text)
-                assert found, made.text
-                secret = found.group(1)
-                page = await operator.get(f"/enterprises/{api.enterprise_id}")
-                assert receiver.url in page.text and secret not in page.text
-                await _warn(api, "orange")
+        async with (
+            served_api(database_url, **FAST_RETRIES, notify_give_up_hours=0.0005) as api,
+            console_visitor(api, api.secrets["operator"]) as operator,
+        ):
+            made = await operator.post(
+                f"/enterprises/{api.enterprise_id}/subscriptions",
+                {"channel": "webhook", "target": receiver.url, "language": "en"},
+            )
+            assert made.status_code == 200, made.text
+            found = re.search(r'<code id="secret"[^>]*>(whsec_[^<]+)</code>', made.text)
+            assert found, made.text
+            secret = found.group(1)
+            page = await operator.get(f"/enterprises/{api.enterprise_id}")
+            assert receiver.url in page.text and secret not in page.text
+            await _warn(api, "orange")
 
-                async def dead() -> bool:
-                    listed = await operator.get("/notices/dead")
-                    return "data-delivery=" in listed.text
-
-                await eventually(dead, "the delivery dead and listed")
+            async def dead() -> bool:
                 listed = await operator.get("/notices/dead")
-                (delivery_id,) = re.findall(r'data-delivery="(\d+)"', listed.text)
-                assert "HTTP 500" in html.unescape(listed.text)
-                receiver.fail_first = 0
-                sent = await operator.post(f"/notices/deliveries/{delivery_id}/resend")
-                assert sent.status_code == 303
-                assert sent.headers["location"] == f"/notices/dead?resent={delivery_id}"
-                twice = await operator.post(f"/notices/deliveries/{delivery_id}/resend")
-                assert twice.status_code == 409  # no longer dead
+                return "data-delivery=" in listed.text
 
-                async def delivered() -> bool:
-                    return any(r.answered == 200 for r in receiver.received)
+            await eventually(dead, "the delivery dead and listed")
+            listed = await operator.get("/notices/dead")
+            (delivery_id,) = re.findall(r'data-delivery="(\d+)"', listed.text)
+            assert "HTTP 500" in html.unescape(listed.text)
+            receiver.fail_first = 0
+            sent = await operator.post(f"/notices/deliveries/{delivery_id}/resend")
+            assert sent.status_code == 303
+            assert sent.headers["location"] == f"/notices/dead?resent={delivery_id}"
+            twice = await operator.post(f"/notices/deliveries/{delivery_id}/resend")
+            assert twice.status_code == 409  # no longer dead
 
-                await eventually(delivered, "the resent notice delivered")
-                emptied = await operator.get("/notices/dead")
-                assert "data-delivery=" not in emptied.text
+            async def delivered() -> bool:
+                return any(r.answered == 200 for r in receiver.received)
+
+            await eventually(delivered, "the resent notice delivered")
+            emptied = await operator.get("/notices/dead")
+            assert "data-delivery=" not in emptied.text
         accepted = next(r for r in receiver.received if r.answered == 200)
         Webhook(secret).verify(accepted.body, accepted.headers)  # the secret shown signs it
     finally:
@@ -238,3 +242,77 @@ async def test_the_operators_pages_are_closed_to_an_enterprise(notify_api: Api) 
         for path in ("/notices", "/notices/dead"):
             assert (await enterprise.get(path)).status_code == 403
         assert (await enterprise.post("/notices/deliveries/1/resend")).status_code == 403
+
+
+#: 10,000 enterprises with 10 notices each, the last of each unacknowledged half the time,
+#: and a delivery per notice, 1 in 50 of them dead.
+BULK_NOTICES = """
+INSERT INTO notices (enterprise_id, region, event, level, previous_level, as_of, payload,
+                     created_at, acknowledged_at, escalation)
+SELECT 'E' || lpad((n % 10000)::text, 8, '0'), '150203', 'actions.changed',
+       (ARRAY['yellow', 'orange', 'red'])[1 + n % 3], 'none', now(), '{}'::jsonb,
+       now() - make_interval(mins => 100000 - n),
+       CASE WHEN n >= 90000 AND n % 2 = 0 THEN NULL ELSE now() END, 0
+FROM generate_series(0, 99999) AS n
+"""
+BULK_DELIVERIES = """
+INSERT INTO deliveries (notice_id, subscription_id, key, target, stage, status, attempts,
+                        created_at, next_attempt_at)
+SELECT id, CAST(:subscription AS varchar), CAST(:subscription AS varchar) || '/' || enterprise_id,
+       'http://127.0.0.1:9/hook', 0,
+       CASE WHEN id % 50 = 0 THEN 'dead' ELSE 'delivered' END, 1, created_at, created_at
+FROM notices
+"""
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_the_pages_queries_use_their_indexes_at_100000_notices(api: Api) -> None:
+    from sqlalchemy import event, text
+
+    from service.console import notice_views
+    from service.storage.repositories import utcnow
+
+    made = await api.client.post(
+        "/api/v1/subscriptions",
+        json={"channel": "webhook", "target": HOOK, "enterprise_id": api.enterprise_id},
+        headers=api.as_("operator"),
+    )
+    subscription = made.json()["id"]
+    engine = api.runtime.engine
+    async with engine.begin() as connection:
+        await connection.execute(text(BULK_NOTICES))
+        await connection.execute(text(BULK_DELIVERIES), {"subscription": subscription})
+        await connection.execute(text("ANALYZE notices"))
+        await connection.execute(text("ANALYZE deliveries"))
+    issued: list[tuple[str, object]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            issued.append((statement, parameters))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", keep)
+    try:
+        async with api.runtime.session_maker() as session:
+            waiting = await notice_views.waiting(session, ["orange", "red"], 30, None, utcnow())
+            second = await notice_views.waiting(
+                session, ["orange", "red"], 30, int(waiting.next_cursor), utcnow()
+            )
+            dead, cursor = await notice_views.dead(session, None)
+            await notice_views.dead(session, cursor)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", keep)
+    assert len(waiting.rows) == len(second.rows) == notice_views.PAGE_SIZE
+    assert all(r.notice.acknowledged_at is None for r in waiting.rows + second.rows)
+    assert len(dead) == notice_views.PAGE_SIZE and cursor is not None
+    assert len(issued) == 6  # a page of rows, then all their deliveries at once: no N+1
+    plans = []
+    async with engine.connect() as connection:
+        for statement, parameters in issued:
+            found = await connection.exec_driver_sql("EXPLAIN " + statement, parameters)
+            plans.append("\n".join(row[0] for row in found))
+    waiting_plans, dead_plans = [plans[0], plans[2]], [plans[4], plans[5]]
+    assert all("Index Scan using ix_deliveries_notice_id" in p for p in (plans[1], plans[3]))
+    bounds = [line for line in dead_plans[1].splitlines() if "Index Cond" in line]
+    assert any("'dead'" in line and "next_attempt_at <=" in line for line in bounds), bounds
+    assert all("ix_notices_enterprise_id_id" in p for p in waiting_plans), waiting_plans
+    assert all("ix_deliveries_status_next_attempt_at" in p for p in dead_plans), dead_plans

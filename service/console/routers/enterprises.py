@@ -14,8 +14,10 @@ from fastapi.responses import Response
 from emission_list.warning_texts import local_midnight
 from service.api.deps import RuntimeDep, SessionDep
 from service.api.schemas.inputs import Day
-from service.console import formats  # noqa: F401  (the templates' filters)
-from service.console import notice_views
+from service.console import (
+    formats,  # noqa: F401  (the templates' filters)
+    notice_views,
+)
 from service.console.auth import Viewer, ViewerDep, may_see_enterprise
 from service.console.templating import render
 from service.errors import HazeError, not_found

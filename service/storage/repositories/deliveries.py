@@ -169,6 +169,8 @@ async def dead_page(
         .join(Subscription, Subscription.id == Delivery.subscription_id)
         .where(Delivery.status == "dead")
     )
+    if after is not None:  # the index's bound; the keyset's OR alone would only filter
+        statement = statement.where(Delivery.next_attempt_at <= after[0])
     order = [Delivery.next_attempt_at, Delivery.id]
     statement = paging.keyset(statement, order, after, limit, backward=True)
     found = [DeadDelivery(d, n, s) for d, n, s in await session.execute(statement)]
