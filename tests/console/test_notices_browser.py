@@ -6,7 +6,7 @@ Each page in zh-CN and en, checked by axe-core and saved as a screenshot."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from browser import ServedConsole, screenshot, served_console
@@ -35,7 +35,7 @@ def _operator_get(console: ServedConsole, path: str) -> dict:
     return answer.json()
 
 
-def _eventually(check, what: str) -> None:  # noqa: ANN001
+def _eventually(check: Callable[[], object], what: str) -> None:
     deadline = time.monotonic() + WAIT_S
     while not check():
         assert time.monotonic() < deadline, f"not reached within {WAIT_S} s: {what}"
