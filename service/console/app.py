@@ -16,6 +16,7 @@ from service.console.routers import (
     dashboard,
     enterprises,
     lists,
+    notices,
     revisions,
     signin,
     stations,
@@ -30,7 +31,17 @@ ASSETS_URL = "/assets"
 #: The console's page routers, in the order their paths are matched.
 ROUTERS = tuple(
     module.router
-    for module in (signin, dashboard, stations, lists, enterprises, revisions, warnings, tokens)
+    for module in (
+        signin,
+        dashboard,
+        stations,
+        lists,
+        enterprises,
+        notices,
+        revisions,
+        warnings,
+        tokens,
+    )
 )
 #: Paths (regular expressions) whose bodies may be as large as HAZE_CONSOLE_UPLOAD_BYTES.
 UPLOAD_PATHS = revisions.UPLOAD_PATHS

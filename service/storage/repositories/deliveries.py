@@ -132,3 +132,46 @@ async def page(
     statement = statement.order_by(Delivery.id.desc()).limit(limit + 1)
     found = list((await session.execute(statement)).scalars())
     return paging.page(found, limit, lambda d: str(d.id))
+
+
+@dataclass(frozen=True)
+class DeadDelivery:
+    """A dead delivery with its notice and subscription, for the operators' list."""
+
+    delivery: Delivery
+    notice: Notice
+    subscription: Subscription
+
+
+def dead_cursor(delivery: Delivery) -> str:
+    return f"{delivery.next_attempt_at.astimezone(dt.UTC).isoformat()}|{delivery.id}"
+
+
+def parse_dead_cursor(cursor: str) -> tuple[dt.datetime, int] | None:
+    """The key a :func:`dead_cursor` names (None: not one)."""
+    moment, _, number = cursor.partition("|")
+    try:
+        when, delivery_id = dt.datetime.fromisoformat(moment), int(number)
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)), delivery_id
+
+
+async def dead_page(
+    session: AsyncSession, limit: int, after: tuple[dt.datetime, int] | None
+) -> tuple[list[DeadDelivery], str | None]:
+    """Dead deliveries, the latest given up first (by ``ix_deliveries_status_next_attempt_at``:
+    a dead delivery's ``next_attempt_at`` is the try it would have made), with their notice
+    and subscription in the same query."""
+    statement = (
+        select(Delivery, Notice, Subscription)
+        .join(Notice, Notice.id == Delivery.notice_id)
+        .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .where(Delivery.status == "dead")
+    )
+    if after is not None:  # the index's bound; the keyset's OR alone would only filter
+        statement = statement.where(Delivery.next_attempt_at <= after[0])
+    order = [Delivery.next_attempt_at, Delivery.id]
+    statement = paging.keyset(statement, order, after, limit, backward=True)
+    found = [DeadDelivery(d, n, s) for d, n, s in await session.execute(statement)]
+    return paging.page(found, limit, lambda row: dead_cursor(row.delivery))

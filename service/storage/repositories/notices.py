@@ -7,10 +7,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from service.storage.models import Delivery, ListEntry, Notice
+from service.storage.models import Delivery, ListEntry, Notice, Subscription
 from service.storage.repositories import paging
 from service.storage.repositories.subscriptions import IN_CHUNK
 
@@ -134,3 +135,45 @@ async def deliveries_of(session: AsyncSession, notice_ids: Collection[int]) -> l
         select(Delivery).where(Delivery.notice_id.in_(sorted(notice_ids))).order_by(Delivery.id)
     )
     return list((await session.execute(statement)).scalars())
+
+
+async def waiting(
+    session: AsyncSession,
+    levels: Collection[str],
+    created_before: dt.datetime,
+    limit: int,
+    after: int | None,
+) -> tuple[list[Notice], str | None]:
+    """Enterprises' current (latest) notices at ``levels`` not acknowledged and made before
+    ``created_before``, oldest first (the cursor is a notice id). "Current" is a probe of
+    ``ix_notices_enterprise_id_id`` per candidate (no newer notice of the enterprise), not
+    a grouping of the whole table."""
+    newer = aliased(Notice, name="newer")
+    statement = select(Notice).where(
+        Notice.enterprise_id.is_not(None),
+        Notice.acknowledged_at.is_(None),
+        Notice.level.in_(sorted(levels)),
+        Notice.created_at < created_before,
+        ~exists().where(newer.enterprise_id == Notice.enterprise_id, newer.id > Notice.id),
+    )
+    if after is not None:
+        statement = statement.where(Notice.id > after)
+    statement = statement.order_by(Notice.id).limit(limit + 1)
+    found = list((await session.execute(statement)).scalars())
+    return paging.page(found, limit, lambda n: str(n.id))
+
+
+async def deliveries_by_channel(
+    session: AsyncSession, notice_ids: Collection[int]
+) -> list[tuple[Delivery, str]]:
+    """The notices' deliveries with their subscription's channel, in the order they were made
+    (one query for a whole page of notices)."""
+    if not notice_ids:
+        return []
+    statement = (
+        select(Delivery, Subscription.channel)
+        .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .where(Delivery.notice_id.in_(sorted(notice_ids)))
+        .order_by(Delivery.id)
+    )
+    return [(d, channel) for d, channel in await session.execute(statement)]
