@@ -77,6 +77,14 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_notices_enterprise_id_id"), "notices", ["enterprise_id", "id"])
     op.create_index(op.f("ix_notices_created_at"), "notices", ["created_at"])
+    unacknowledged = sa.text("acknowledged_at IS NULL")
+    op.create_index(
+        "ix_notices_unacknowledged",
+        "notices",
+        ["level", "id"],
+        postgresql_where=unacknowledged,
+        sqlite_where=unacknowledged,
+    )
     op.create_table(
         "deliveries",
         sa.Column("id", _BIGINT, nullable=False),

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -399,6 +400,14 @@ class Notice(Base):
     __table_args__ = (
         Index(None, "enterprise_id", "id"),
         Index(None, "created_at"),
+        # the notices still to acknowledge (few among many): operators' list, escalation
+        Index(
+            "ix_notices_unacknowledged",
+            "level",
+            "id",
+            postgresql_where=text("acknowledged_at IS NULL"),
+            sqlite_where=text("acknowledged_at IS NULL"),
+        ),
         CheckConstraint(_one_of("level", LEVELS), name="level"),
     )
 
