@@ -52,15 +52,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import datetime as dt
 import json
 import os
 import platform
+import pstats
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -206,10 +209,14 @@ async def _served(settings: Any) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-async def _deliver(settings: Any, operator: str, base: str, n: int) -> dict[str, Any]:
+async def _deliver(
+    settings: Any, operator: str, base: str, n: int, profiler: cProfile.Profile | None = None
+) -> dict[str, Any]:
     """Issue the warning and wait for every notice; the receiver's view and the times."""
     async with _served(settings) as api, aiohttp.ClientSession() as client:
         before = await _stats(client, base)
+        if profiler is not None:
+            profiler.enable()
         warning = {
             "region": KUNDULUN,
             "level": "orange",
@@ -230,6 +237,8 @@ async def _deliver(settings: Any, operator: str, base: str, n: int) -> dict[str,
             seen = await _stats(client, base)
         all_delivered_s = time.perf_counter() - t0
         recorded_s = await _until_recorded(settings, n, t0)
+        if profiler is not None:
+            profiler.disable()
     return {
         "wall0": wall0,
         "commit_s": commit_s,
@@ -296,7 +305,9 @@ async def _stored(settings: Any) -> dict[str, Any]:
                 found["enterprise"].append(notice.enterprise_id)
                 found["notice_created_at"].append(notice.created_at)
                 found["notice_id"].append(notice.id)
-                found["bodies"].append((f"bare_{delivery.id}", secret, body_bytes(notice_of(notice))))
+                found["bodies"].append(
+                    (f"bare_{delivery.id}", secret, body_bytes(notice_of(notice)))
+                )
             return found
     finally:
         await engine.dispose()
@@ -358,7 +369,24 @@ def _settings(database_url: str, retry_base_s: float) -> Any:
     )
 
 
-def run(enterprises: int = 100_000, fail: float = 0.1, retry_base_s: float = 2.0) -> dict:
+def _top(profiler: cProfile.Profile, count: int = 30) -> list[dict[str, Any]]:
+    """The functions this process spent most time in (their own time), while delivering."""
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    rows = sorted(stats.items(), key=lambda item: item[1][2], reverse=True)[:count]
+    return [
+        {
+            "function": f"{Path(file).name}:{line}:{name}",
+            "calls": calls,
+            "own_s": round(own, 3),
+            "cumulative_s": round(cumulative, 3),
+        }
+        for (file, line, name), (_, calls, own, cumulative, _) in rows
+    ]
+
+
+def run(
+    enterprises: int = 100_000, fail: float = 0.1, retry_base_s: float = 2.0, profile: bool = False
+) -> dict:
     """Set up, measure, stop everything; returns what ``main`` prints."""
     at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     load_at_start = os.getloadavg()
@@ -370,10 +398,11 @@ def run(enterprises: int = 100_000, fail: float = 0.1, retry_base_s: float = 2.0
         begun = time.perf_counter()
         asyncio.run(_subscribe(settings, operator, ids, f"{base}/hook"))
         subscribe_s = time.perf_counter() - begun
-        measured = asyncio.run(_deliver(settings, operator, base, enterprises))
+        profiler = cProfile.Profile() if profile else None
+        measured = asyncio.run(_deliver(settings, operator, base, enterprises, profiler))
         stored = asyncio.run(_stored(settings))
         bare = asyncio.run(_bare(base, stored.pop("bodies"), settings.notify_concurrency))
-    return _report(
+    report = _report(
         measured,
         stored,
         bare,
@@ -389,6 +418,9 @@ def run(enterprises: int = 100_000, fail: float = 0.1, retry_base_s: float = 2.0
             "at": at,
         },
     )
+    if profiler is not None:
+        report["profile_top_own_time"] = _top(profiler)
+    return report
 
 
 def _report(
@@ -403,9 +435,7 @@ def _report(
     machine: dict[str, Any],
 ) -> dict[str, Any]:
     wall0 = measured["wall0"]
-    latencies = sorted(
-        (d - wall0).total_seconds() for d in stored["delivered_at"] if d is not None
-    )
+    latencies = sorted((d - wall0).total_seconds() for d in stored["delivered_at"] if d is not None)
     first_try = sorted(
         (d - wall0).total_seconds()
         for d, a in zip(stored["delivered_at"], stored["attempts"], strict=True)
@@ -491,10 +521,13 @@ def main(argv: list[str] | None = None) -> None:
         default=DEFAULT_RETRY_BASE_S,
         help="HAZE_NOTIFY_RETRY_BASE_S (the default: 2 s)",
     )
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile this process while it delivers"
+    )
     args = parser.parse_args(argv)
     if args.enterprises < 1 or not 0 <= args.fail < 1 or not args.retry_base_s > 0:
         parser.error("--enterprises >= 1, 0 <= --fail < 1, --retry-base-s > 0")
-    result = run(args.enterprises, args.fail, args.retry_base_s)
+    result = run(args.enterprises, args.fail, args.retry_base_s, args.profile)
     print(json.dumps(result, indent=2, ensure_ascii=False))
 
 
