@@ -108,8 +108,7 @@ class DeliveryWorker:
                 continue
             with contextlib.suppress(TimeoutError):
                 self._results.append(await asyncio.wait_for(self._done.get(), FLUSH_S))
-            while not self._done.empty():
-                self._results.append(self._done.get_nowait())
+            self._drain()
             if len(self._results) >= FLUSH_ROWS or time.monotonic() - self._flushed_at > FLUSH_S:
                 await self._flush()
         await self._flush()
@@ -143,7 +142,14 @@ class DeliveryWorker:
         self._metrics.notice_attempts.labels(claimed.subscription.channel, attempt.outcome).inc()
         await self._done.put((claimed, attempt))
 
+    def _drain(self) -> None:
+        while not self._done.empty():
+            self._results.append(self._done.get_nowait())
+
     async def _flush(self) -> None:
+        # An attempt may finish between the loop's drain and its look at the tasks: its result
+        # must not wait in the queue for the next claim (its lease would run out first).
+        self._drain()
         self._flushed_at = time.monotonic()
         if not self._results:
             return

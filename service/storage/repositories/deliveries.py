@@ -49,7 +49,10 @@ async def claim(
             candidate.lease_until.is_(None) | (candidate.lease_until < now),
             no_older_pending,
         )
-        .order_by(candidate.next_attempt_at, candidate.id)
+        # Not also by id: the index (status, next_attempt_at) then yields the due rows in order
+        # and the scan stops at ``limit``; with id the whole due set (every notice of a warning
+        # shares one time) is sorted on each claim. Per key, the oldest goes first anyway.
+        .order_by(candidate.next_attempt_at)
         .limit(limit)
         .with_for_update(skip_locked=True, of=candidate)
     )
