@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 import secrets
 
 import aiohttp
+import msgspec
 from standardwebhooks.webhooks import Webhook
 
 from service.notify.message import Attempt, Notice, Target, retry_after
@@ -33,8 +33,9 @@ def new_secret() -> str:
 
 
 def body_bytes(notice: Notice) -> bytes:
-    """The body every subscription of a notice receives (compact JSON, UTF-8)."""
-    return json.dumps(notice.body, ensure_ascii=False, separators=(",", ":")).encode()
+    """The body of a notice (compact JSON, UTF-8; msgspec: a worker encodes thousands a
+    second)."""
+    return msgspec.json.encode(notice.body)
 
 
 def signed_headers(

@@ -11,13 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import Row
+
 from service.notify.ack_links import AckLinks, ack_nonce
 from service.notify.message import Notice, Target
 from service.storage.models import Delivery, Subscription
 from service.storage.models import Notice as NoticeRow
 
 
-def message_id(delivery: Delivery) -> str:
+def message_id(delivery: Delivery | Row[Any]) -> str:
     """The same on every try of a delivery (receivers deduplicate on it)."""
     return f"msg_{delivery.id}"
 
@@ -26,7 +28,9 @@ def _time(value: Any) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if isinstance(value, str) and value else None
 
 
-def ack_url(links: AckLinks | None, row: NoticeRow, delivery: Delivery) -> str | None:
+def ack_url(
+    links: AckLinks | None, row: NoticeRow | Row[Any], delivery: Delivery | Row[Any]
+) -> str | None:
     """The signed link of an enterprise's notice in this delivery (its nonce is the
     delivery's: :func:`~service.notify.ack_links.ack_nonce` of the message id)."""
     if links is None or row.enterprise_id is None or not row.event.startswith("actions."):
@@ -34,7 +38,7 @@ def ack_url(links: AckLinks | None, row: NoticeRow, delivery: Delivery) -> str |
     return links.url(row.id, row.enterprise_id, ack_nonce(message_id(delivery)), row.created_at)
 
 
-def notice_of(row: NoticeRow, link: str | None = None) -> Notice:
+def notice_of(row: NoticeRow | Row[Any], link: str | None = None) -> Notice:
     """The notice as its channels see it; ``link`` its acknowledgement link, if any."""
     payload = dict(row.payload)
     data = {"notice_id": row.id, "event": row.event, **payload}
@@ -65,7 +69,7 @@ def notice_of(row: NoticeRow, link: str | None = None) -> Notice:
     )
 
 
-def target_of(delivery: Delivery, subscription: Subscription) -> Target:
+def target_of(delivery: Delivery | Row[Any], subscription: Subscription | Row[Any]) -> Target:
     return Target(
         subscription_id=subscription.id,
         channel=subscription.channel,

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from emission_list.catalog import Catalog
@@ -192,15 +193,15 @@ def notice_row(
 
 async def _deliver(
     session: AsyncSession,
-    wanted: Sequence[Subscription],
+    wanted: Sequence[Subscription | Row[Any]],
     notice_ids: Sequence[int],
     rows: Sequence[dict[str, Any]],
     lines: Mapping[str, list[str]],
     now: dt.datetime,
 ) -> None:
     """A delivery per notice and subscription of its enterprise or its region's line."""
-    by_enterprise: dict[str, list[Subscription]] = {}
-    by_region: dict[str, list[Subscription]] = {}
+    by_enterprise: dict[str, list[Subscription | Row[Any]]] = {}
+    by_region: dict[str, list[Subscription | Row[Any]]] = {}
     for s in wanted:
         if s.enterprise_id is not None:
             by_enterprise.setdefault(s.enterprise_id, []).append(s)
@@ -221,7 +222,7 @@ async def _deliver(
 
 
 def delivery_row(
-    notice_id: int, s: Subscription, key: str, target: str, stage: int, now: dt.datetime
+    notice_id: int, s: Subscription | Row[Any], key: str, target: str, stage: int, now: dt.datetime
 ) -> dict[str, Any]:
     return {
         "notice_id": notice_id,

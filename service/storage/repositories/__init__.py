@@ -110,6 +110,33 @@ async def _copy_upsert(
     return [row[0] for row in await raw.fetch(statement, now)]
 
 
+async def copy_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert plain rows (no conflict expected): binary COPY on PostgreSQL from
+    :data:`COPY_MIN_ROWS` rows on, else one multi-row ``INSERT`` per :data:`CHUNK_ROWS`."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql" or len(rows) < COPY_MIN_ROWS:
+        for start in range(0, len(rows), CHUNK_ROWS):
+            await session.execute(table.insert(), list(rows[start : start + CHUNK_ROWS]))
+        return
+    columns = list(rows[0])
+    as_json = {c for c in columns if isinstance(table.c[c].type.dialect_impl(_PG), _JSONB)}
+    records = [tuple(_json(r[c]) if c in as_json else r[c] for c in columns) for r in rows]
+    raw = await driver_connection(session)
+    await raw.copy_records_to_table(table.name, records=records, columns=columns)
+
+
+async def next_ids(session: AsyncSession, table: Table, count: int) -> list[int] | None:
+    """``count`` new ids of ``table``'s serial key drawn at once (PostgreSQL), for rows to be
+    copied; None elsewhere (insert with ``RETURNING`` instead)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    statement = text(
+        "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
+    )
+    return list(await session.scalars(statement, {"table": table.name, "n": count}))
+
+
 async def driver_connection(session: AsyncSession) -> Any:
     """The driver's own connection under the session's transaction (asyncpg's on PostgreSQL),
     the transaction begun: SQLAlchemy's asyncpg adapter begins it only with its first

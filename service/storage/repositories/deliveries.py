@@ -15,7 +15,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import Row, and_, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -26,11 +26,36 @@ from service.storage.repositories.subscriptions import IN_CHUNK
 
 @dataclass(frozen=True)
 class Claimed:
-    """A delivery a worker took, with its notice and subscription."""
+    """A delivery a worker took, with its notice and subscription: plain rows (attributes
+    named as the tables' columns), not ORM objects, since a worker takes thousands a second."""
 
-    delivery: Delivery
-    notice: Notice
-    subscription: Subscription
+    delivery: Row[Any]
+    notice: Row[Any]
+    subscription: Row[Any]
+
+
+#: What a worker needs of a claimed delivery, of its notice and of its subscription.
+_DELIVERY = (
+    Delivery.id,
+    Delivery.notice_id,
+    Delivery.subscription_id,
+    Delivery.key,
+    Delivery.target,
+    Delivery.attempts,
+    Delivery.created_at,
+    Delivery.next_attempt_at,
+)
+_NOTICE = (
+    Notice.id,
+    Notice.enterprise_id,
+    Notice.region,
+    Notice.event,
+    Notice.level,
+    Notice.previous_level,
+    Notice.payload,
+    Notice.created_at,
+)
+_SUBSCRIPTION = (Subscription.id, Subscription.channel, Subscription.language, Subscription.secret)
 
 
 async def claim(
@@ -58,31 +83,53 @@ async def claim(
     )
     until = now + dt.timedelta(seconds=lease_s)
     taken = list(
-        await session.scalars(
+        await session.execute(
             update(Delivery)
             .where(Delivery.id.in_(due.scalar_subquery()))
             .values(lease_until=until)
-            .returning(Delivery.id)
+            .returning(*_DELIVERY)
         )
     )
     if not taken:
         return []
-    rows = await session.execute(
-        select(Delivery, Notice, Subscription)
-        .join(Notice, Notice.id == Delivery.notice_id)
-        .join(Subscription, Subscription.id == Delivery.subscription_id)
-        .where(Delivery.id.in_(taken))
-        .order_by(Delivery.next_attempt_at, Delivery.id)
+    taken.sort(key=lambda d: (d.next_attempt_at, d.id))
+    notice_ids = sorted({d.notice_id for d in taken})
+    found = await session.execute(select(*_NOTICE).where(Notice.id.in_(notice_ids)))
+    notices = {n.id: n for n in found}
+    subscription_ids = sorted({d.subscription_id for d in taken})
+    found = await session.execute(
+        select(*_SUBSCRIPTION).where(Subscription.id.in_(subscription_ids))
     )
-    return [Claimed(d, n, s) for d, n, s in rows]
+    subscriptions = {s.id: s for s in found}
+    return [
+        Claimed(d, notices[d.notice_id], subscriptions[d.subscription_id])
+        for d in taken
+        if d.notice_id in notices and d.subscription_id in subscriptions
+    ]
+
+
+_RESULT_COLUMNS = (
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "delivered_at",
+    "last_status",
+    "last_error",
+)
+_RECORD = (
+    update(Delivery.__table__)
+    .where(Delivery.__table__.c.id == bindparam("result_id"))
+    .values({c: bindparam(f"result_{c}") for c in _RESULT_COLUMNS} | {"lease_until": None})
+)
 
 
 async def record(session: AsyncSession, results: Sequence[dict[str, Any]]) -> None:
     """Store attempts' results: dicts of ``id``, ``status``, ``attempts``,
-    ``next_attempt_at``, ``delivered_at``, ``last_status``, ``last_error`` (leases end)."""
+    ``next_attempt_at``, ``delivered_at``, ``last_status``, ``last_error`` (leases end); one
+    statement run for every result (executemany), no ORM."""
     if results:
-        rows = [{**r, "lease_until": None} for r in results]
-        await session.execute(update(Delivery), rows)
+        rows = [{f"result_{k}": v for k, v in r.items()} for r in results]
+        await session.execute(_RECORD, rows)
 
 
 async def supersede_older(session: AsyncSession, keys: Collection[str], now: dt.datetime) -> int:

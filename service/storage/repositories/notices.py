@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from service.storage.models import Delivery, ListEntry, Notice, Subscription
-from service.storage.repositories import paging
+from service.storage.repositories import COPY_MIN_ROWS, copy_rows, next_ids, paging
 from service.storage.repositories.subscriptions import IN_CHUNK
 
 
@@ -66,7 +66,13 @@ async def names(
 
 
 async def add_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert notices; their ids in the order given."""
+    """Insert notices; their ids in the order given (copied with ids drawn at once on
+    PostgreSQL)."""
+    table = Notice.__table__
+    drawn = await next_ids(session, table, len(rows)) if len(rows) >= COPY_MIN_ROWS else None
+    if drawn is not None:
+        await copy_rows(session, table, [{"id": i, **r} for i, r in zip(drawn, rows, strict=True)])
+        return drawn
     ids: list[int] = []
     for start in range(0, len(rows), IN_CHUNK):
         result = await session.execute(
@@ -78,8 +84,7 @@ async def add_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> lis
 
 
 async def add_deliveries(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), IN_CHUNK):
-        await session.execute(insert(Delivery), list(rows[start : start + IN_CHUNK]))
+    await copy_rows(session, Delivery.__table__, rows)
     if rows:
         await _analyze_if_grown(session)
 
