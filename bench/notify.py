@@ -369,10 +369,14 @@ def _settings(database_url: str, retry_base_s: float) -> Any:
     )
 
 
-def _top(profiler: cProfile.Profile, count: int = 30) -> list[dict[str, Any]]:
-    """The functions this process spent most time in (their own time), while delivering."""
+def _top(profiler: cProfile.Profile) -> list[dict[str, Any]]:
+    """The functions this process spent most time in while delivering: their own time, or
+    with ``HAZE_BENCH_PROFILE_BY=cumulative`` their cumulative time; the first
+    ``HAZE_BENCH_PROFILE_TOP`` (30)."""
+    count = int(os.environ.get("HAZE_BENCH_PROFILE_TOP", "30"))
     stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
-    rows = sorted(stats.items(), key=lambda item: item[1][2], reverse=True)[:count]
+    by = 3 if os.environ.get("HAZE_BENCH_PROFILE_BY") == "cumulative" else 2
+    rows = sorted(stats.items(), key=lambda item: item[1][by], reverse=True)[:count]
     return [
         {
             "function": f"{Path(file).name}:{line}:{name}",

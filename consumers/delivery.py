@@ -1,18 +1,22 @@
 """The delivery worker: sends the stored notices' deliveries through their channels.
 
-It keeps up to ``HAZE_NOTIFY_CONCURRENCY`` attempts in flight: it claims due deliveries
-under a lease (:func:`service.storage.repositories.deliveries.claim`) whenever a quarter of
-its slots is free, starts an attempt for each, and records the results in batches (every
-:data:`FLUSH_ROWS` results or :data:`FLUSH_S` seconds). With nothing in flight it waits for a
-kick (a handler stored new notices), the next retry's time, or ``HAZE_NOTIFY_POLL_S`` (notices
-other processes stored). A database outage pauses it; the leases of what it held run out and
-the deliveries are taken again: a notice is delivered at least once, with the same message id
+It keeps up to ``HAZE_NOTIFY_CONCURRENCY`` attempts in flight, started from deliveries it
+claimed ahead under a lease (:func:`service.storage.repositories.deliveries.claim`, up to
+``HAZE_NOTIFY_CLAIM_BATCH`` at a time, in the background whenever fewer than that are ready),
+and records the results in batches in the background (every :data:`FLUSH_ROWS` results or
+:data:`FLUSH_S` seconds): claims and records never hold up the attempts. With nothing to do
+it waits for a kick (a handler stored new notices), the next retry's time, or
+``HAZE_NOTIFY_POLL_S`` (notices other processes stored); a stop finishes the attempts in
+flight, records them and hands back the leases of what it had not started. A database
+outage pauses it; the leases of what it held run out and the deliveries are taken again: a
+notice is delivered at least once, with the same message id
 on every try.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import logging
@@ -65,8 +69,13 @@ class DeliveryWorker:
         self._ack_links = ack_links
         self._policy = retry_policy(settings)
         self._rng = random.Random()
-        self._wake = asyncio.Event()
-        self._done: asyncio.Queue[tuple[Claimed, Attempt]] = asyncio.Queue()
+        self._wake = asyncio.Event()  # a kick: new deliveries stored
+        self._tick = asyncio.Event()  # an attempt, a claim or a flush ended
+        self._ready: collections.deque[Claimed] = collections.deque()
+        self._claiming: asyncio.Task[None] | None = None
+        self._flushing: asyncio.Task[None] | None = None
+        self._want_claim = True  # a claim may find something (false after one found nothing)
+        self._claimed_at = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
         self._results: list[tuple[Claimed, Attempt]] = []
         self._flushed_at = time.monotonic()
@@ -79,12 +88,16 @@ class DeliveryWorker:
 
     def kick(self) -> None:
         """New deliveries were stored: look now."""
+        self._want_claim = True
         self._wake.set()
+        self._tick.set()
 
     async def stop(self) -> None:
-        """Finish the attempts in flight, record them, and close the channels."""
+        """Finish the attempts in flight, record them, hand back the leases of deliveries
+        taken but not yet tried, and close the channels."""
         self._stopping = True
         self._wake.set()
+        self._tick.set()
         if self._runner is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._runner
@@ -92,39 +105,68 @@ class DeliveryWorker:
             await channel.close()
 
     async def _run(self) -> None:
+        """Start attempts from the deliveries taken (``_ready``) while fewer than
+        ``HAZE_NOTIFY_CONCURRENCY`` are in flight; take more in the background when fewer
+        than a claim's worth are ready; record results in the background. Claims and flushes
+        never hold up the attempts."""
         concurrency = self._settings.notify_concurrency
-        refill = max(1, min(concurrency, self._settings.notify_claim_batch) // 4)
-        while not (self._stopping and not self._tasks):
-            room = concurrency - len(self._tasks)
-            if not self._stopping and (room >= refill or not self._tasks):
-                for claimed in await self._claim(min(room, self._settings.notify_claim_batch)):
-                    task = asyncio.create_task(self._attempt(claimed))
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
-            if not self._tasks:
-                await self._flush()
-                if not self._stopping:
-                    await self._idle()
+        batch = self._settings.notify_claim_batch
+        while True:
+            while self._ready and len(self._tasks) < concurrency and not self._stopping:
+                task = asyncio.create_task(self._attempt(self._ready.popleft()))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            stale = time.monotonic() - self._claimed_at > self._settings.notify_poll_s
+            wanted = (self._want_claim or stale) and len(self._ready) < batch
+            if wanted and not self._stopping and self._claiming is None:
+                self._claiming = asyncio.create_task(self._claim(batch))
+            due = len(self._results) >= FLUSH_ROWS or (
+                self._results and time.monotonic() - self._flushed_at > FLUSH_S
+            )
+            if due and self._flushing is None:
+                self._flushing = asyncio.create_task(self._flush())
+            busy = self._tasks or self._claiming or self._flushing or self._results
+            if self._stopping and not busy:
+                break
+            if not busy and not self._ready:
+                await self._idle()
+                self._want_claim = True
                 continue
             with contextlib.suppress(TimeoutError):
-                self._results.append(await asyncio.wait_for(self._done.get(), FLUSH_S))
-            self._drain()
-            if len(self._results) >= FLUSH_ROWS or time.monotonic() - self._flushed_at > FLUSH_S:
-                await self._flush()
-        await self._flush()
+                await asyncio.wait_for(self._tick.wait(), FLUSH_S)
+            self._tick.clear()
+        await self._release(list(self._ready))
 
-    async def _claim(self, limit: int) -> list[Claimed]:
+    async def _claim(self, limit: int) -> None:
+        """Take up to ``limit`` due deliveries into ``_ready`` (after a database error: pause;
+        the leases, if any were taken, run out)."""
+        claimed: list[Claimed] = []
         try:
             async with self._session_maker() as session:
                 claimed = await deliveries.claim(
                     session, limit, utcnow(), self._settings.notify_lease_s
                 )
                 await session.commit()
-            return claimed
-        except Exception:  # the database: pause, the leases (if any were taken) run out
+        except Exception:
             log.exception("claiming deliveries failed")
             await self._sleep(OUTAGE_PAUSE_S)
-            return []
+        self._ready.extend(claimed)
+        self._want_claim = bool(claimed)
+        self._claimed_at = time.monotonic()
+        self._claiming = None
+        self._tick.set()
+
+    async def _release(self, unstarted: list[Claimed]) -> None:
+        """Hand back the leases of deliveries taken but not tried (a stop), so that another
+        worker takes them at once instead of after the lease."""
+        if not unstarted:
+            return
+        try:
+            async with self._session_maker() as session:
+                await deliveries.release(session, [c.delivery.id for c in unstarted], utcnow())
+                await session.commit()
+        except Exception:  # the leases run out instead
+            log.exception("handing back %d deliveries failed", len(unstarted))
 
     async def _attempt(self, claimed: Claimed) -> None:
         channel = self._channels.get(claimed.subscription.channel)
@@ -140,20 +182,23 @@ class DeliveryWorker:
             log.exception("delivery %s raised", claimed.delivery.id)
             attempt = Attempt("retry", None, f"{type(exc).__name__}: {exc}"[:300])
         self._metrics.notice_attempts.labels(claimed.subscription.channel, attempt.outcome).inc()
-        await self._done.put((claimed, attempt))
-
-    def _drain(self) -> None:
-        while not self._done.empty():
-            self._results.append(self._done.get_nowait())
+        self._results.append((claimed, attempt))
+        self._tick.set()
 
     async def _flush(self) -> None:
-        # An attempt may finish between the loop's drain and its look at the tasks: its result
-        # must not wait in the queue for the next claim (its lease would run out first).
-        self._drain()
+        """Record the results so far (one flush at a time; retried while the database is
+        down, unless stopping: then the leases run out and the notices are sent again)."""
         self._flushed_at = time.monotonic()
-        if not self._results:
-            return
         results, self._results = self._results, []
+        try:
+            await self._record(results)
+        finally:
+            self._flushing = None
+            self._tick.set()
+
+    async def _record(self, results: list[tuple[Claimed, Attempt]]) -> None:
+        if not results:
+            return
         now = utcnow()
         rows: list[dict[str, Any]] = []
         gone: dict[str, str] = {}

@@ -147,7 +147,7 @@ class Runtime:
                 probe=self.database_answers,
             )
             if settings.kafka_bootstrap
-            else InProcessBus()
+            else InProcessBus(topic_chunks={settings.kafka_topic_actions: ACTIONS_CHUNK})
         )
         self.current: Board | None = None
         #: Names this process on the outbox rows it writes (rows of others need a refresh).

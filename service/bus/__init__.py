@@ -72,8 +72,13 @@ class EventBus(Protocol):
 class InProcessBus:
     """Synchronous hand-off to in-process handlers, one chunk at a time per topic."""
 
-    def __init__(self, chunk_records: int = CHUNK_RECORDS) -> None:
+    def __init__(
+        self, chunk_records: int = CHUNK_RECORDS, topic_chunks: dict[str, int] | None = None
+    ) -> None:
+        """``topic_chunks``: larger chunks for topics only one publisher writes (no one to
+        interleave with), whose handler's per-call cost is what matters."""
         self.chunk_records = chunk_records
+        self.topic_chunks = topic_chunks or {}
         self._handlers: dict[str, list[Handler]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._offsets: dict[str, int] = {}
@@ -107,8 +112,9 @@ class InProcessBus:
             raise BusUnavailableError(f"no consumer handles {topic!r} in this process")
         if not items:
             return
-        for start in range(0, len(items), self.chunk_records):
-            chunk = items[start : start + self.chunk_records]
+        size = self.topic_chunks.get(topic, self.chunk_records)
+        for start in range(0, len(items), size):
+            chunk = items[start : start + size]
             async with self._locks[topic]:  # released between chunks: others interleave
                 first = self._offsets[topic]
                 now_ms = int(time.time() * 1000)

@@ -120,6 +120,7 @@ class AckLinks:
         self._key = key
         self._now = clock or time.time
         self._serializer = self._dated(None)
+        self._by_time: dict[int, URLSafeTimedSerializer] = {}  # the notices of one change
         self.base_url = base_url.rstrip("/")
         self.max_age_s = max_age_s
 
@@ -157,8 +158,19 @@ class AckLinks:
         link's lifetime runs from the notice."""
         if _SEP in enterprise_id or not nonce:
             raise ValueError("an enterprise id holds no '~' and a nonce is not empty")
-        serializer = self._serializer if at is None else self._dated(at.timestamp())
-        return serializer.dumps([int(notice_id), enterprise_id, nonce])
+        return self._dated_at(at).dumps([int(notice_id), enterprise_id, nonce])
+
+    def _dated_at(self, at: dt.datetime | None) -> URLSafeTimedSerializer:
+        """The serializer of tokens dated ``at``, kept for the next notices of that time."""
+        if at is None:
+            return self._serializer
+        second = int(at.timestamp())
+        found = self._by_time.get(second)
+        if found is None:
+            if len(self._by_time) >= 64:
+                self._by_time.clear()
+            found = self._by_time[second] = self._dated(second)
+        return found
 
     def url(
         self, notice_id: int, enterprise_id: str, nonce: str, at: dt.datetime | None = None

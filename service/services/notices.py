@@ -77,8 +77,8 @@ def _orders_of(notice: Latest) -> dict[str, Any]:
 def action_texts(
     board: ActionBoard, catalog: Catalog, enterprise_id: str, codes: list[str], cut: float
 ) -> list[dict[str, Any]]:
-    """The measures in words: the enterprise's own (one plant, one policy) from the board,
-    the catalog's for the others."""
+    """The measures in words, as the board (and so the API) words them; the catalog's for a
+    code the board no longer has (a record of an earlier revision)."""
     answer = board.answer(enterprise_id)
     own = {a.code: a.text for a in answer.actions.actions} if answer is not None else {}
     texts = []
@@ -88,7 +88,7 @@ def action_texts(
             continue
         try:
             texts.append({"code": code, "text": dict(catalog.action(code, cut).text)})
-        except KeyError:  # a code of a revision no longer on the board
+        except KeyError:  # not in the catalog either: the code itself
             texts.append({"code": code, "text": {"zh-CN": code, "en": code}})
     return texts
 

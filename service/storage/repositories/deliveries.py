@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from service.storage.models import Delivery, Notice, Subscription
-from service.storage.repositories import paging
+from service.storage.repositories import driver_connection, paging
 from service.storage.repositories.subscriptions import IN_CHUNK
 
 
@@ -86,7 +86,9 @@ async def claim(
         await session.execute(
             update(Delivery)
             .where(Delivery.id.in_(due.scalar_subquery()))
-            .values(lease_until=until)
+            # due again when the lease ends: the claims' index scan of due rows steps over
+            # the ones in flight instead of reading them again each time
+            .values(lease_until=until, next_attempt_at=until)
             .returning(*_DELIVERY)
         )
     )
@@ -122,14 +124,41 @@ _RECORD = (
     .values({c: bindparam(f"result_{c}") for c in _RESULT_COLUMNS} | {"lease_until": None})
 )
 
+#: PostgreSQL: every result in one statement, the columns as arrays.
+_RECORD_PG = (
+    "UPDATE deliveries AS d SET status = v.status, attempts = v.attempts, "
+    "next_attempt_at = v.next_attempt_at, delivered_at = v.delivered_at, "
+    "last_status = v.last_status, last_error = v.last_error, lease_until = NULL "
+    "FROM unnest($1::bigint[], $2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[], "
+    "$6::int[], $7::text[]) AS v(id, status, attempts, next_attempt_at, delivered_at, "
+    "last_status, last_error) WHERE d.id = v.id"
+)
+
 
 async def record(session: AsyncSession, results: Sequence[dict[str, Any]]) -> None:
     """Store attempts' results: dicts of ``id``, ``status``, ``attempts``,
     ``next_attempt_at``, ``delivered_at``, ``last_status``, ``last_error`` (leases end); one
-    statement run for every result (executemany), no ORM."""
-    if results:
-        rows = [{f"result_{k}": v for k, v in r.items()} for r in results]
-        await session.execute(_RECORD, rows)
+    statement for all of them (PostgreSQL: arrays; SQLite: executemany), no ORM."""
+    if not results:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        columns = [[r[c] for r in results] for c in ("id", *_RESULT_COLUMNS)]
+        raw = await driver_connection(session)
+        await raw.execute(_RECORD_PG, *columns)
+        return
+    rows = [{f"result_{k}": v for k, v in r.items()} for r in results]
+    await session.execute(_RECORD, rows)
+
+
+async def release(session: AsyncSession, delivery_ids: Sequence[int], now: dt.datetime) -> None:
+    """End the leases of deliveries taken but not tried (a worker stopping): due at once."""
+    for start in range(0, len(delivery_ids), IN_CHUNK):
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(delivery_ids[start : start + IN_CHUNK]))
+            .values(lease_until=None, next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def supersede_older(session: AsyncSession, keys: Collection[str], now: dt.datetime) -> int:
