@@ -159,7 +159,7 @@ async def record_actions_changes(
     wanted = await subscriptions.for_enterprises(
         session, due, {a for line in lines.values() for a in line}, "actions.changed"
     )
-    await _deliver(session, wanted, ids, rows, lines, now)
+    await _deliver(session, wanted, ids, rows, lines, now, set(due) - set(previous))
     return len(ids)
 
 
@@ -198,8 +198,10 @@ async def _deliver(
     rows: Sequence[dict[str, Any]],
     lines: Mapping[str, list[str]],
     now: dt.datetime,
+    first: set[str],
 ) -> None:
-    """A delivery per notice and subscription of its enterprise or its region's line."""
+    """A delivery per notice and subscription of its enterprise or its region's line; the
+    ``first`` notices of their enterprises have nothing older to supersede."""
     by_enterprise: dict[str, list[Subscription | Row[Any]]] = {}
     by_region: dict[str, list[Subscription | Row[Any]]] = {}
     for s in wanted:
@@ -215,7 +217,8 @@ async def _deliver(
             chosen.extend(by_region.get(region, ()))
         for s in chosen:
             key = subscriptions.scope_key(s, subject)
-            keys.add(key)
+            if subject not in first:
+                keys.add(key)
             queued.append(delivery_row(notice_id, s, key, s.target, 0, now))
     await notices.add_deliveries(session, queued)
     await deliveries.supersede_older(session, keys, now)
