@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 import pytest
 from api_client import Api, served_api
 from console_client import HTML, Visitor, console_visitor
+from notify_helpers import FAST_RETRIES, eventually, warn
 from standardwebhooks.webhooks import Webhook
-from test_notices_delivery import FAST_RETRIES, eventually
 
 from emission_list.samples import kundulun_list
 from tests.infra.receiver import Receiver
@@ -34,12 +34,6 @@ async def notify_api(database_url: str) -> AsyncIterator[Api]:
 
 def _other() -> str:
     return kundulun_list().entries[1].enterprise_id
-
-
-async def _warn(api: Api, level: str) -> None:
-    body = {"region": "150203", "level": level, "reason": {"zh-CN": "测试", "en": "test"}}
-    answer = await api.client.post("/api/v1/alerts", json=body, headers=api.as_("operator"))
-    assert answer.status_code == 200, answer.text
 
 
 async def _api_notices(api: Api, params: dict) -> list[dict]:
@@ -94,7 +88,7 @@ async def test_an_enterprise_acknowledges_its_own_notice_and_leaves_the_operator
     notify_api: Api,
 ) -> None:
     api = notify_api
-    await _warn(api, "orange")
+    await warn(api, "orange")
     notice = await _notice_of(api, api.enterprise_id)
     ack_path = f"/enterprises/{api.enterprise_id}/notices/{notice['id']}/ack"
     async with console_visitor(api, api.secrets["operator"]) as operator:
@@ -155,7 +149,7 @@ async def test_a_dead_delivery_is_listed_and_sent_again_from_the_page(
             secret = found.group(1)
             page = await operator.get(f"/enterprises/{api.enterprise_id}")
             assert receiver.url in page.text and secret not in page.text
-            await _warn(api, "orange")
+            await warn(api, "orange")
 
             async def dead() -> bool:
                 listed = await operator.get("/notices/dead")
@@ -220,7 +214,7 @@ async def test_an_enterprise_adds_and_removes_its_subscriptions(notify_api: Api)
 
 async def test_the_notice_forms_refuse_a_missing_csrf_token(notify_api: Api) -> None:
     api = notify_api
-    await _warn(api, "orange")
+    await warn(api, "orange")
     notice = await _notice_of(api, api.enterprise_id)
     async with console_visitor(api, api.secrets["enterprise"]) as enterprise:
         for path, form in (

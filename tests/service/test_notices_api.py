@@ -4,37 +4,15 @@ on SQLite and PostgreSQL, with a real webhook receiver on 127.0.0.1."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 
-import pytest
-from api_client import STATION_IDS, Api, served_api
-from test_notices_delivery import FAST_RETRIES, eventually
+from api_client import Api
+from notify_helpers import eventually, warn
 
 from consumers.escalation import Escalator
-from emission_list.samples import kundulun_list
 from service.storage.repositories import utcnow
 from tests.infra.receiver import Receiver
 
 HOOK = "http://127.0.0.1:9/hook"
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    started = await Receiver().start()
-    yield started
-    await started.stop()
-
-
-@pytest.fixture
-async def notify_api(database_url: str) -> AsyncIterator[Api]:
-    async with served_api(database_url, **FAST_RETRIES) as found:
-        found.secrets["enterprise"] = await found.token(
-            "enterprise", enterprise_id=found.enterprise_id
-        )
-        found.secrets["station"] = await found.token("station", station_ids=STATION_IDS)
-        other = kundulun_list().entries[1].enterprise_id
-        found.secrets["other"] = await found.token("enterprise", enterprise_id=other)
-        yield found
 
 
 async def _post(api: Api, role: str, **body: object):
@@ -76,12 +54,6 @@ async def test_who_may_subscribe_to_what(notify_api: Api) -> None:
     assert again.status_code == 404
 
 
-async def _warn(api: Api, level: str, region: str = "150203") -> None:
-    body = {"region": region, "level": level, "reason": {"zh-CN": "测试", "en": "test"}}
-    answer = await api.client.post("/api/v1/alerts", json=body, headers=api.as_("operator"))
-    assert answer.status_code == 200, answer.text
-
-
 async def _notices(api: Api, query: str = "", role: str = "operator") -> list[dict]:
     path = f"/api/v1/enterprises/{api.enterprise_id}/notices{query}"
     answer = await api.client.get(path, headers=api.as_(role))
@@ -93,7 +65,7 @@ async def test_an_enterprise_acknowledges_its_notice_and_the_operators_see_who_d
     notify_api: Api,
 ) -> None:
     api = notify_api
-    await _warn(api, "orange")
+    await warn(api, "orange")
 
     async def noticed() -> bool:
         return len(await _notices(api)) == 1
@@ -145,7 +117,7 @@ async def test_an_unacknowledged_red_notice_is_sent_again_then_to_the_second_con
             enterprise_id=api.enterprise_id,
         )
         assert made.status_code == 201
-        await _warn(api, "red")
+        await warn(api, "red")
         await eventually(lambda: _got(receiver, 1), "the red notice")
         settings = api.runtime.settings
         escalator = Escalator(api.runtime.session_maker, settings, api.runtime.kick_workers)
@@ -178,7 +150,7 @@ async def test_an_acknowledged_notice_is_not_chased(notify_api: Api, receiver: R
     await _post(
         api, "operator", channel="webhook", target=receiver.url, enterprise_id=api.enterprise_id
     )
-    await _warn(api, "orange")
+    await warn(api, "orange")
     await eventually(lambda: _got(receiver, 1), "the orange notice")
     (notice,) = await _notices(api)
     path = f"/api/v1/enterprises/{api.enterprise_id}/notices/{notice['id']}/ack"
@@ -198,11 +170,11 @@ async def test_a_region_subscription_hears_of_the_alerts_of_its_region(
         api, "operator", channel="webhook", target=receiver.url, region="150200", events=events
     )
     assert made.status_code == 201
-    await _warn(api, "orange")  # Kundulun, under Baotou
+    await warn(api, "orange")  # Kundulun, under Baotou
     await eventually(lambda: _got(receiver, 1), "alert.issued")
-    await _warn(api, "red")
+    await warn(api, "red")
     await eventually(lambda: _got(receiver, 2), "alert.changed")
-    await _warn(api, "none")
+    await warn(api, "none")
     await eventually(lambda: _got(receiver, 3), "alert.ended")
     bodies = receiver.accepted_bodies()
     assert [b["type"] for b in bodies] == events

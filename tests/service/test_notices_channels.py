@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 from aiosmtpd.controller import Controller
 from api_client import Api, served_api
-from test_notices_delivery import FAST_RETRIES, eventually
+from notify_helpers import FAST_RETRIES, eventually, warn
 
 from tests.infra.servers import free_port
 
@@ -99,19 +99,13 @@ async def _subscribe(api: Api, channel: str, target: str, language: str) -> None
     assert made.json()["secret"] is None  # only webhooks sign
 
 
-async def _warn(api: Api, level: str) -> None:
-    body = {"region": "150203", "level": level, "reason": {"zh-CN": "测试", "en": "test"}}
-    answer = await api.client.post("/api/v1/alerts", json=body, headers=api.as_("operator"))
-    assert answer.status_code == 200, answer.text
-
-
 async def test_sms_and_email_reach_the_enterprise_and_the_link_acknowledges_once(
     channels_api: Api, gateway: tuple[Gateway, int], smtp: tuple[Mailbox, int]
 ) -> None:
     api, (sms, _), (mailbox, _) = channels_api, gateway, smtp
     await _subscribe(api, "sms", PHONE, "zh-CN")
     await _subscribe(api, "email", MAILBOX, "en")
-    await _warn(api, "orange")
+    await warn(api, "orange")
 
     async def both_arrived() -> bool:
         return len(sms.sent) == 1 and len(mailbox.messages) == 1
@@ -143,7 +137,7 @@ async def test_sms_and_email_reach_the_enterprise_and_the_link_acknowledges_once
     (notice,) = notices.json()["items"]
     assert notice["acknowledged_by"] == "link"
 
-    await _warn(api, "none")
+    await warn(api, "none")
 
     async def ended() -> bool:
         return len(sms.sent) == 2 and len(mailbox.messages) == 2

@@ -5,46 +5,16 @@ termination notice."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from api_client import Api, served_api
+from notify_helpers import FAST_RETRIES, eventually, warn
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
 from service.storage.models import Delivery
 from tests.infra.receiver import Receiver
-
-WAIT_S = 60.0
-FAST_RETRIES = {"notify_retry_base_s": 0.05, "notify_retry_cap_s": 0.2, "notify_poll_s": 0.1}
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not reached within {WAIT_S} s: {what}")
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    started = await Receiver().start()
-    yield started
-    await started.stop()
-
-
-@pytest.fixture
-async def notify_api(database_url: str) -> AsyncIterator[Api]:
-    async with served_api(database_url, **FAST_RETRIES) as found:
-        found.secrets["enterprise"] = await found.token(
-            "enterprise", enterprise_id=found.enterprise_id
-        )
-        yield found
 
 
 async def _subscribe(api: Api, url: str, role: str = "operator") -> dict:
@@ -52,12 +22,6 @@ async def _subscribe(api: Api, url: str, role: str = "operator") -> dict:
     made = await api.client.post("/api/v1/subscriptions", json=body, headers=api.as_(role))
     assert made.status_code == 201, made.text
     return made.json()
-
-
-async def _warn(api: Api, level: str) -> None:
-    body = {"region": "150203", "level": level, "reason": {"zh-CN": "测试", "en": "test"}}
-    answer = await api.client.post("/api/v1/alerts", json=body, headers=api.as_("operator"))
-    assert answer.status_code == 200, answer.text
 
 
 async def _deliveries(api: Api) -> list[Delivery]:
@@ -73,7 +37,7 @@ async def test_a_warning_reaches_the_webhook_signed_once_in_effect_through_two_f
     subscription = await _subscribe(api, receiver.url, role="enterprise")
     assert subscription["secret"].startswith("whsec_")
     assert subscription["enterprise_id"] == api.enterprise_id
-    await _warn(api, "orange")
+    await warn(api, "orange")
 
     async def delivered() -> bool:
         return any(d.status == "delivered" for d in await _deliveries(api))
@@ -102,9 +66,9 @@ async def test_a_warning_reaches_the_webhook_signed_once_in_effect_through_two_f
 async def test_a_lift_sends_the_termination_notice(notify_api: Api, receiver: Receiver) -> None:
     api = notify_api
     await _subscribe(api, receiver.url)
-    await _warn(api, "yellow")
+    await warn(api, "yellow")
     await eventually(lambda: _count(receiver, 1), "the yellow notice")
-    await _warn(api, "none")
+    await warn(api, "none")
     await eventually(lambda: _count(receiver, 2), "the termination notice")
     first, last = receiver.accepted_bodies()
     assert (first["type"], first["data"]["level"]) == ("actions.changed", "yellow")
@@ -122,7 +86,7 @@ async def test_a_newer_notice_supersedes_an_undelivered_one_never_orange_after_r
     api = notify_api
     receiver.fail_first, receiver.fail_status, receiver.retry_after = 1, 429, "3600"
     await _subscribe(api, receiver.url)
-    await _warn(api, "orange")
+    await warn(api, "orange")
 
     async def orange_waits() -> bool:
         found = await _deliveries(api)
@@ -132,7 +96,7 @@ async def test_a_newer_notice_supersedes_an_undelivered_one_never_orange_after_r
     (orange,) = await _deliveries(api)
     assert (orange.next_attempt_at - orange.created_at).total_seconds() >= 3500  # Retry-After
     receiver.fail_first = 0
-    await _warn(api, "red")
+    await warn(api, "red")
 
     async def red_delivered() -> bool:
         return [d.status for d in await _deliveries(api)] == ["superseded", "delivered"]
@@ -147,7 +111,7 @@ async def test_a_receiver_that_answers_410_disables_its_subscription(
     api = notify_api
     receiver.answer_status = 410
     made = await _subscribe(api, receiver.url)
-    await _warn(api, "orange")
+    await warn(api, "orange")
 
     async def disabled() -> bool:
         answer = await api.client.get(
@@ -165,7 +129,7 @@ async def test_a_notice_undelivered_past_the_give_up_is_dead_listed_and_sent_aga
     receiver.fail_first, receiver.fail_status = 10**6, 500
     async with served_api(database_url, **FAST_RETRIES, notify_give_up_hours=0.0005) as api:
         await _subscribe(api, receiver.url)
-        await _warn(api, "orange")
+        await warn(api, "orange")
         operator = api.as_("operator")
 
         async def dead() -> bool:
