@@ -198,10 +198,24 @@ class AckLinks:
         return AckClaim(int(notice_id), enterprise_id, nonce, signed)
 
 
-def notice_ack_url(links: AckLinks | None, notice: Notice, message_id: str) -> str | None:
-    """The link an enterprise's notice (``actions.*``) carries, with :func:`ack_nonce` of the
-    delivery's ``message_id`` as its nonce; None without links or for a region's alert."""
-    if links is None or not notice.enterprise_id or not notice.event.startswith("actions."):
+def delivery_link(
+    links: AckLinks | None,
+    notice_id: int,
+    enterprise_id: str | None,
+    event: str,
+    created_at: dt.datetime,
+    message_id: str,
+) -> str | None:
+    """The link an enterprise's notice (``actions.*``) carries in one delivery, dated by the
+    notice, with :func:`ack_nonce` of the delivery's ``message_id`` as its nonce; None
+    without links or for a region's alert (nobody acknowledges those)."""
+    if links is None or not enterprise_id or not event.startswith("actions."):
         return None
-    nonce = ack_nonce(message_id)
-    return links.url(notice.notice_id, notice.enterprise_id, nonce, notice.created_at)
+    return links.url(notice_id, enterprise_id, ack_nonce(message_id), created_at)
+
+
+def notice_ack_url(links: AckLinks | None, notice: Notice, message_id: str) -> str | None:
+    """:func:`delivery_link` of a channel's notice."""
+    return delivery_link(
+        links, notice.notice_id, notice.enterprise_id, notice.event, notice.created_at, message_id
+    )

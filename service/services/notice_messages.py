@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from service.notify.ack_links import AckLinks, ack_nonce
+from service.notify.ack_links import AckLinks, delivery_link
 from service.notify.message import Notice, Target
 from service.storage.models import Delivery, Subscription
 from service.storage.models import Notice as NoticeRow
@@ -31,11 +31,10 @@ def _time(value: Any) -> dt.datetime | None:
 def ack_url(
     links: AckLinks | None, row: NoticeRow | Row[Any], delivery: Delivery | Row[Any]
 ) -> str | None:
-    """The signed link of an enterprise's notice in this delivery (its nonce is the
-    delivery's: :func:`~service.notify.ack_links.ack_nonce` of the message id)."""
-    if links is None or row.enterprise_id is None or not row.event.startswith("actions."):
-        return None
-    return links.url(row.id, row.enterprise_id, ack_nonce(message_id(delivery)), row.created_at)
+    """The signed link of a stored notice in this delivery
+    (:func:`~service.notify.ack_links.delivery_link`)."""
+    mid = message_id(delivery)
+    return delivery_link(links, row.id, row.enterprise_id, row.event, row.created_at, mid)
 
 
 def notice_of(row: NoticeRow | Row[Any], link: str | None = None) -> Notice:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 from api_client import STATION_IDS, Api, served_api
 from notify_helpers import FAST_RETRIES
+from smtp_mailbox import smtp_server  # noqa: F401  (a fixture)
 
 from emission_list.samples import kundulun_list
 from tests.infra.receiver import Receiver

@@ -5,18 +5,16 @@ notice."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import pytest
 from aiohttp import web
-from aiosmtpd.controller import Controller
 from api_client import Api, served_api
 from notify_helpers import FAST_RETRIES, eventually, warn
+from smtp_mailbox import Mailbox
 
 from tests.infra.servers import free_port
 
@@ -38,17 +36,6 @@ class Gateway:
         return web.json_response({"code": 0})
 
 
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        return "250 OK"
-
-
 @pytest.fixture
 async def gateway() -> AsyncIterator[tuple[Gateway, int]]:
     found, port = Gateway(), free_port()
@@ -62,26 +49,15 @@ async def gateway() -> AsyncIterator[tuple[Gateway, int]]:
 
 
 @pytest.fixture
-def smtp() -> Iterator[tuple[Mailbox, int]]:
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield mailbox, controller.port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
 async def channels_api(
-    database_url: str, gateway: tuple[Gateway, int], smtp: tuple[Mailbox, int]
+    database_url: str, gateway: tuple[Gateway, int], smtp_server: tuple[Mailbox, int]
 ) -> AsyncIterator[Api]:
     settings = {
         **FAST_RETRIES,
         "sms_gateway_url": f"http://127.0.0.1:{gateway[1]}/sms",
         "sms_auth_value": "Bearer gateway-secret",
         "smtp_host": "127.0.0.1",
-        "smtp_port": smtp[1],
+        "smtp_port": smtp_server[1],
         "smtp_from": "notices@kundulun.example.gov.cn",
         "public_url": "http://haze",
     }
@@ -100,9 +76,9 @@ async def _subscribe(api: Api, channel: str, target: str, language: str) -> None
 
 
 async def test_sms_and_email_reach_the_enterprise_and_the_link_acknowledges_once(
-    channels_api: Api, gateway: tuple[Gateway, int], smtp: tuple[Mailbox, int]
+    channels_api: Api, gateway: tuple[Gateway, int], smtp_server: tuple[Mailbox, int]
 ) -> None:
-    api, (sms, _), (mailbox, _) = channels_api, gateway, smtp
+    api, (sms, _), (mailbox, _) = channels_api, gateway, smtp_server
     await _subscribe(api, "sms", PHONE, "zh-CN")
     await _subscribe(api, "email", MAILBOX, "en")
     await warn(api, "orange")
@@ -114,7 +90,7 @@ async def test_sms_and_email_reach_the_enterprise_and_the_link_acknowledges_once
     (text,) = [body["text"] for body in sms.sent]
     assert sms.sent[0]["to"] == PHONE and sms.auth == ["Bearer gateway-secret"]
     assert "橙色" in text and "昆都仑区" in text and text.startswith("【")
-    (message,) = mailbox.messages
+    ((_, message),) = mailbox.messages
     plain = message.get_body(("plain",)).get_content()
     assert message["To"] == MAILBOX and "Orange" in plain
     sms_link, mail_link = LINK.search(text).group(0), LINK.search(plain).group(0)
@@ -144,4 +120,4 @@ async def test_sms_and_email_reach_the_enterprise_and_the_link_acknowledges_once
 
     await eventually(ended, "the termination SMS and email")
     assert "昆都仑区" in sms.sent[1]["text"] and "恢复正常生产" in sms.sent[1]["text"]
-    assert "resume" in mailbox.messages[1].get_body(("plain",)).get_content()
+    assert "resume" in mailbox.messages[1][1].get_body(("plain",)).get_content()

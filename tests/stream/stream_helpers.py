@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -99,3 +101,17 @@ def stream_settings(database_url: str, bootstrap: str, **overrides: object) -> S
     }
     values |= private_topics(f"t{tag}")
     return Settings(**(values | overrides))
+
+
+def haze_consume(settings: Settings, which: str, **environment: str) -> subprocess.Popen:
+    """``haze consume WHICH`` as a real process with these settings (as ``HAZE_`` variables,
+    ``environment`` on top), its output discarded."""
+    env = os.environ | {
+        f"HAZE_{name.upper()}": str(value)
+        for name, value in settings.model_dump().items()
+        if value is not None and not isinstance(value, dict) and name != "admin_token"
+    }
+    command = [sys.executable, "-m", "service.commands.cli", "consume", which]
+    return subprocess.Popen(
+        command, env=env | environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )

@@ -6,16 +6,13 @@ and started again, it loses none, and every message keeps its ``webhook-id``."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 from collections import defaultdict
 
 import httpx
 from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
-from stream_helpers import eventually, stream_settings
+from stream_helpers import eventually, haze_consume, stream_settings
 
 from emission_list.samples import kundulun_list
 from service.bootstrap import prepare
@@ -81,16 +78,8 @@ async def test_a_warnings_notices_survive_a_failing_receiver_and_a_killed_worker
     await prepare(settings)
     receiver = await Receiver(fail_first=2, fail_status=503, delay_s=0.02).start()
     secrets = await _subscribe_all(settings, receiver.url)
-    env = os.environ | {
-        f"HAZE_{name.upper()}": str(value)
-        for name, value in settings.model_dump().items()
-        if value is not None and not isinstance(value, dict) and name != "admin_token"
-    }
-    command = [sys.executable, "-m", "service.commands.cli", "consume", "notify"]
     engine = create_engine(settings)
-    worker = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    worker = haze_consume(settings, "notify")
     try:
         app = create_app(settings, consumers=False)  # the API process: announces only
         async with app.router.lifespan_context(app):
@@ -109,9 +98,7 @@ async def test_a_warnings_notices_survive_a_failing_receiver_and_a_killed_worker
                 worker.wait()
                 at_kill = await _delivered(engine)
                 assert at_kill < len(ENTERPRISES), "killed too late to be midway"
-                worker = subprocess.Popen(
-                    command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-                )
+                worker = haze_consume(settings, "notify")
 
                 async def all_of_them() -> bool:
                     return await _delivered(engine) == len(ENTERPRISES)

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import signal
-import subprocess
-import sys
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -18,6 +15,7 @@ from sqlalchemy import func, select
 from stream_helpers import (
     count_readings,
     eventually,
+    haze_consume,
     produce,
     read_topic,
     reading,
@@ -149,17 +147,9 @@ async def test_a_consumer_killed_mid_stream_loses_and_duplicates_nothing(
         for station in stations
     ][:10_000]
     await produce(settings, settings.kafka_topic_readings, items)
-    env = os.environ | {
-        f"HAZE_{name.upper()}": str(value)
-        for name, value in settings.model_dump().items()
-        if value is not None and not isinstance(value, dict) and name != "admin_token"
-    }
-    command = [sys.executable, "-m", "service.commands.cli", "consume", "readings"]
     engine = create_engine(settings)
     try:
-        first = subprocess.Popen(
-            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        first = haze_consume(settings, "readings")
 
         async def some() -> bool:
             return await count_readings(engine) >= 1_500
@@ -169,9 +159,7 @@ async def test_a_consumer_killed_mid_stream_loses_and_duplicates_nothing(
         first.wait()
         at_kill = await count_readings(engine)
         assert at_kill < 10_000, "killed too late to be mid-stream"
-        second = subprocess.Popen(
-            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        second = haze_consume(settings, "readings")
         try:
 
             async def everything() -> bool:

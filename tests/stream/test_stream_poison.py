@@ -7,16 +7,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Sequence
 
 import httpx
 import pytest
 import sqlalchemy.exc
 from sqlalchemy import func, select
-from stream_helpers import count_readings, eventually, produce, read_topic, reading, stream_settings
+from stream_helpers import (
+    count_readings,
+    eventually,
+    haze_consume,
+    produce,
+    read_topic,
+    reading,
+    stream_settings,
+)
 
 from consumers import runner
 from consumers.isolation import Isolating
@@ -231,14 +237,7 @@ async def test_after_a_database_error_the_batch_resumes_on_the_probe_not_the_bac
 
 
 def _consume(settings: Settings, port: int) -> subprocess.Popen:
-    env = os.environ | {
-        f"HAZE_{name.upper()}": str(value)
-        for name, value in settings.model_dump().items()
-        if value is not None and not isinstance(value, dict) and name != "admin_token"
-    }
-    env["HAZE_METRICS_PORT"] = str(port)
-    command = [sys.executable, "-m", "service.commands.cli", "consume", "readings"]
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return haze_consume(settings, "readings", HAZE_METRICS_PORT=str(port))
 
 
 async def _get(url: str) -> httpx.Response | None:

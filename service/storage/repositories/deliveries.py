@@ -194,11 +194,6 @@ async def next_due(session: AsyncSession) -> dt.datetime | None:
     )
 
 
-async def counts(session: AsyncSession) -> dict[str, int]:
-    rows = await session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
-    return {status: n for status, n in rows}
-
-
 async def page(
     session: AsyncSession, status: str | None, limit: int, after: int | None
 ) -> tuple[list[Delivery], str | None]:

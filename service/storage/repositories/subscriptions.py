@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Row, or_, select, update
@@ -89,10 +89,3 @@ async def for_enterprises(
 def scope_key(subscription: Subscription | Row[Any], subject: str) -> str:
     """A delivery's supersession key: one subscription, one enterprise (or region)."""
     return f"{subscription.id}/{subject}"[:80]
-
-
-async def active(session: AsyncSession, ids: Sequence[str]) -> dict[str, Subscription]:
-    statement = select(Subscription).where(
-        Subscription.id.in_(list(ids)), Subscription.status == "active"
-    )
-    return {s.id: s for s in (await session.execute(statement)).scalars()}
