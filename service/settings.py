@@ -224,6 +224,64 @@ class Settings(BaseSettings):
         description="... and this long, sent to the subscriptions' second contacts.",
     )
 
+    # HJ 212 gateway (service.gateway) and the compliance check (docs/compliance.md)
+    gateway_host: str = Field("0.0.0.0", description="Address the HJ 212 gateway listens on.")
+    gateway_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="TCP port of the HJ 212 gateway inside `haze serve`; unset = no gateway "
+        "(`haze gateway` defaults to 9212).",
+    )
+    gateway_idle_s: float = Field(
+        900.0, gt=0, description="A logger connection silent this long is closed."
+    )
+    gateway_max_connections: int = Field(
+        10_000, ge=1, description="Logger connections one gateway process holds at once."
+    )
+    gateway_flush_ms: float = Field(
+        5.0,
+        gt=0,
+        description="Packets of all connections are published together at most this long "
+        "after the first arrived (then acknowledged with 9014).",
+    )
+    gateway_batch: int = Field(2_000, ge=1, description="... or as soon as this many are waiting.")
+    gateway_timezone: str = Field(
+        "Asia/Shanghai",
+        description="Time zone of the loggers' DataTime and QN when a logger's registration "
+        "names none.",
+    )
+    kafka_topic_telemetry: str = "haze.telemetry"
+    kafka_topic_alarms: str = "haze.alarms"
+    kafka_group_telemetry: str = "haze-telemetry"
+    telemetry_future_tolerance_s: int = Field(
+        600, ge=0, description="Telemetry stamped further ahead of the clock is refused."
+    )
+    telemetry_max_age_h: float = Field(
+        72.0,
+        gt=0,
+        description="Older telemetry (a logger replaying its backlog) is refused as stale.",
+    )
+    telemetry_keep_days: int = Field(
+        35, ge=1, description="Minute telemetry is kept this long (the alarms' evidence)."
+    )
+    compliance_interval_s: int = Field(
+        60, ge=10, le=3600, description="The compliance check's interval (minute data)."
+    )
+    compliance_history_weeks: int = Field(
+        4,
+        ge=1,
+        le=52,
+        description="Weeks of history (outside warnings) a production line's normal load "
+        "is the median of.",
+    )
+    compliance_min_history: int = Field(
+        7,
+        ge=1,
+        description="Fewer hours of history behind a normal load: reported as too little "
+        "history, never guessed.",
+    )
+
     @field_validator("admin_token")
     @classmethod
     def _admin_token_strong(cls, value: SecretStr | None) -> SecretStr | None:
