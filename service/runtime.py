@@ -46,6 +46,7 @@ from service.settings import Settings
 from service.storage.engine import create_engine, make_session_maker
 from service.storage.models import Outbox
 from service.storage.repositories import alerts, audit, lists, regions, utcnow
+from service.telemetry.directory import DatabaseDirectory
 
 log = logging.getLogger("haze.runtime")
 
@@ -160,6 +161,8 @@ class Runtime:
         self.ack_links: AckLinks | None = None
         #: Background workers the composition root attached (the delivery worker).
         self.workers: list[Worker] = []
+        #: The registered HJ 212 loggers, for the gateway (loaded at start).
+        self.loggers = DatabaseDirectory(settings.gateway_timezone)
         self._ticker: asyncio.Task[None] | None = None
 
     @property
@@ -172,6 +175,7 @@ class Runtime:
         await self.rebuild()
         async with self.session_maker() as session:
             self.ack_links = await load_ack_links(session, self.settings)
+            await self.loggers.reload(session)
             await session.commit()
         if isinstance(self.bus, KafkaBus):  # alerts decided in other processes move this board
             self.bus.subscribe(self.settings.kafka_topic_alerts, self._on_alerts)
@@ -180,6 +184,11 @@ class Runtime:
             worker.start()
         self._ticker = asyncio.create_task(self._tick(), name="haze-alert-ticker")
         self.relay.kick()  # what a crash or an outage left in the outbox
+
+    async def loggers_changed(self) -> None:
+        """A registration changed in this process: the gateway sees it at once."""
+        async with self.session_maker() as session:
+            await self.loggers.reload(session)
 
     def kick_workers(self) -> None:
         """Something was stored for this process's workers (notices to deliver)."""
@@ -330,6 +339,8 @@ class Runtime:
             await asyncio.sleep(self.settings.refresh_interval_s)
             try:
                 await self.refresh()
+                async with self.session_maker() as session:
+                    await self.loggers.reload(session, if_changed=True)
             except Exception:  # keep ticking through a database outage
                 log.exception("refreshing the alerts in force failed")
             self.relay.kick()  # rows whose publish failed (broker down)

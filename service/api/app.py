@@ -25,6 +25,7 @@ from service.api.routers import (
     history,
     home,
     lists,
+    loggers,
     notices,
     outlines,
     places,
@@ -77,7 +78,18 @@ def create_api(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     errors.install(app, principal_of_request)
     # the polled routers first
-    routers = (enterprises, readings, places, outlines, history, warnings, lists, tokens, notices)
+    routers = (
+        enterprises,
+        readings,
+        places,
+        outlines,
+        history,
+        warnings,
+        lists,
+        tokens,
+        notices,
+        loggers,
+    )
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(ack_links.router)

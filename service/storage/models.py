@@ -346,7 +346,8 @@ class AuditEntry(Base):
 class Outbox(Base):
     """A committed warning change's records still to be published (:mod:`service.bus.outbox`):
     ``alerts`` = the ``haze.alerts`` records as ``[{"key", "value"}]`` (base64),
-    ``enterprises`` = the ids whose ``haze.actions`` record is due; ``origin`` = the process
+    ``enterprises`` = the ids whose ``haze.actions`` record is due, ``alarms`` = the
+    ``haze.alarms`` records like ``alerts``; ``origin`` = the process
     that made the change; ``attempts`` and ``last_error`` count failed publishes."""
 
     __tablename__ = "outbox"
@@ -357,6 +358,9 @@ class Outbox(Base):
     region: Mapped[str] = mapped_column(String(32))
     alerts: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
     enterprises: Mapped[list[str]] = mapped_column(JSONType)
+    alarms: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONType, default=list, server_default="[]"
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
 
@@ -457,3 +461,108 @@ class Delivery(Base):
     delivered_at: Mapped[dt.datetime | None]
     last_status: Mapped[int | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+LOGGER_KINDS = ("station", "meter", "cems")
+ALARM_KINDS = ("production_over", "control_stopped", "logger_silent", "cems_over_limit")
+ALARM_STATUSES = ("open", "explained", "verified", "closed")
+
+
+class Logger(Base):
+    """An HJ 212 data logger (数采仪) allowed to send to the gateway: a monitoring station's
+    (``station_id``) or an enterprise's power meter or stack monitor (``enterprise_id``).
+    ``password_sha256``: the packets' ``PW`` is compared by its hash; ``units``: the unit
+    of each pollutant code this device sends (absent codes: HJ 212-2017 Table B.2)."""
+
+    __tablename__ = "loggers"
+    __table_args__ = (CheckConstraint(_one_of("kind", LOGGER_KINDS), name="kind"),)
+
+    mn: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    station_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    enterprise_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    password_sha256: Mapped[str] = mapped_column(String(64))
+    units: Mapped[dict[str, str]] = mapped_column(JSONType)
+    timezone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    note: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    updated_at: Mapped[dt.datetime]
+    updated_by: Mapped[str] = mapped_column(ID)
+
+
+class TelemetryValue(Base):
+    """One value of an enterprise's logger: ``code`` (a power channel or a pollutant code),
+    ``period`` r (real-time), m (minute), h (hourly), d (daily), ``at`` the period's start;
+    ``value`` in the unit the compliance check uses (kW, mg/m³, %), ``flag`` the HJ 212 data
+    flag it came with."""
+
+    __tablename__ = "telemetry_values"
+    __table_args__ = (Index(None, "enterprise_id", "at"),)
+
+    mn: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code: Mapped[str] = mapped_column(String(24), primary_key=True)
+    period: Mapped[str] = mapped_column(String(1), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(String(32))
+    value: Mapped[float | None] = mapped_column(Double)
+    flag: Mapped[str] = mapped_column(String(2))
+
+
+class LineHour(Base):
+    """A line's mean load over one hour (UTC start) from its minute data: the history its
+    normal load is the median of. ``warned``: a warning was in force for its enterprise."""
+
+    __tablename__ = "line_hours"
+
+    enterprise_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    line_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hour: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    mean_kw: Mapped[float] = mapped_column(Double)
+    minutes: Mapped[int] = mapped_column(SmallInteger)
+    warned: Mapped[bool] = mapped_column(default=False)
+
+
+class Alarm(Base):
+    """A compliance alarm: what was found (``kind``, on which line, logger or pollutant
+    ``code``), how sure (``grade``: suspected, confirmed), its follow-up ``status`` and the
+    figures behind it (``evidence``). ``started_at`` is the interval the condition began,
+    ``raised_at`` when it was raised, ``cleared_at`` when the condition was last seen gone."""
+
+    __tablename__ = "alarms"
+    __table_args__ = (
+        Index(None, "status", "id"),
+        Index(None, "enterprise_id", "id"),
+        Index(None, "region", "id"),
+        CheckConstraint(_one_of("kind", ALARM_KINDS), name="kind"),
+        CheckConstraint(_one_of("status", ALARM_STATUSES), name="status"),
+        CheckConstraint(_one_of("level", LEVELS), name="level"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(String(32))
+    region: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(24))
+    subject: Mapped[str] = mapped_column(String(64))  # line id, logger MN or pollutant code
+    grade: Mapped[str] = mapped_column(String(12))
+    level: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    started_at: Mapped[dt.datetime]
+    raised_at: Mapped[dt.datetime]
+    confirmed_at: Mapped[dt.datetime | None]
+    cleared_at: Mapped[dt.datetime | None]
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    explanation: Mapped[str | None] = mapped_column(String(2000))
+    updated_at: Mapped[dt.datetime]
+
+
+class AlarmEvent(Base):
+    """The audit trail of an alarm: raised, confirmed, cleared, explained, verified,
+    closed; by whom (``system`` for the check) and with what note."""
+
+    __tablename__ = "alarm_events"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    alarm_id: Mapped[int] = mapped_column(ForeignKey("alarms.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime]
+    actor: Mapped[str] = mapped_column(ID)
+    action: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(String(2000))

@@ -62,6 +62,10 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("post", "/api/v1/enterprises/{enterprise_id}/notices/{notice_id}/ack"): NOT_STATIONS,
     ("get", "/api/v1/deliveries"): OPERATOR,
     ("post", "/api/v1/deliveries/{delivery_id}/resend"): OPERATOR,
+    ("put", "/api/v1/loggers/{mn}"): OPERATOR,
+    ("get", "/api/v1/loggers"): OPERATOR,
+    ("get", "/api/v1/loggers/{mn}"): OPERATOR,
+    ("delete", "/api/v1/loggers/{mn}"): OPERATOR,
 }
 
 

@@ -1,0 +1,1 @@
+"""The HJ 212 gateway (placeholder until the gateway branch lands)."""
