@@ -15,6 +15,7 @@ import asyncio
 import base64
 import contextlib
 import datetime as dt
+import json
 import logging
 import os
 import uuid
@@ -38,13 +39,14 @@ from service.notify.ack_links import AckLinks
 from service.rate_limit import ANONYMOUS, PUBLIC, RateLimits
 from service.security import Authenticator
 from service.services.ack_keys import load_ack_links
+from service.services.alarms import record_of
 from service.services.alert_notices import record_alert_events
 from service.services.board import ActionBoard
 from service.services.outcomes import RecentOutcomes
 from service.services.warnings import Outcome, WarningService
 from service.settings import Settings
 from service.storage.engine import create_engine, make_session_maker
-from service.storage.models import Outbox
+from service.storage.models import Alarm, Outbox
 from service.storage.repositories import alerts, audit, lists, regions, utcnow
 from service.telemetry.directory import DatabaseDirectory
 
@@ -297,6 +299,18 @@ class Runtime:
         if await record_alert_events(session, outcome.events, self.state.board, utcnow()):
             session.info[NOTICES_ADDED] = True
 
+    def announce_alarms(self, session: AsyncSession, changed: Sequence[Alarm]) -> None:
+        """Queue the ``haze.alarms`` records of alarms that changed, in the change's own
+        transaction (published by the relay once it commits)."""
+        if not changed or not self._publishes(self.settings.kafka_topic_alarms):
+            return
+        items = [
+            (str(alarm.id).encode(), json.dumps(record_of(alarm)).encode()) for alarm in changed
+        ]
+        outbox.add(
+            session, origin=self.origin, region="(alarms)", alerts=[], enterprises=[], alarms=items
+        )
+
     def _queue(
         self,
         session: AsyncSession,
@@ -320,7 +334,9 @@ class Runtime:
         runs in between). A row another process wrote is published after this board was
         brought to the alerts stored (it may not have seen that change yet)."""
         settings = self.settings
-        if self._publishes(settings.kafka_topic_alerts):
+        if row.alarms and self._publishes(settings.kafka_topic_alarms):
+            await self.bus.publish(settings.kafka_topic_alarms, outbox.alarm_items(row))
+        if row.alerts and self._publishes(settings.kafka_topic_alerts):
             await self.bus.publish(settings.kafka_topic_alerts, outbox.alert_items(row))
         if not self._publishes(settings.kafka_topic_actions) or not row.enterprises:
             return

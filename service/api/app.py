@@ -20,6 +20,7 @@ from service.api.deps import principal_of_request
 from service.api.header_guard import HeaderGuardMiddleware
 from service.api.routers import (
     ack_links,
+    alarms,
     enterprises,
     health,
     history,
@@ -89,6 +90,7 @@ def create_api(runtime: Runtime) -> FastAPI:
         tokens,
         notices,
         loggers,
+        alarms,
     )
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)

@@ -119,3 +119,5 @@ def require(*roles: str) -> Callable[[Principal], Coroutine[Any, Any, Principal]
 OperatorDep = Annotated[Principal, Depends(require("operator"))]
 #: Operators and enterprises (notices and subscriptions; an enterprise: its own).
 NoticesDep = Annotated[Principal, Depends(require("operator", "enterprise"))]
+#: Enterprises only (explaining an alarm of their own).
+EnterpriseDep = Annotated[Principal, Depends(require("enterprise"))]

@@ -58,10 +58,11 @@ def add(
     region: str,
     alerts: Sequence[tuple[bytes | None, bytes]],
     enterprises: Sequence[str],
+    alarms: Sequence[tuple[bytes | None, bytes]] = (),
 ) -> Outbox | None:
     """Queue a change's records in its session (committed with the change); nothing to
     publish adds nothing."""
-    if not alerts and not enterprises:
+    if not alerts and not enterprises and not alarms:
         return None
     row = Outbox(
         created_at=dt.datetime.now(dt.UTC),
@@ -69,6 +70,7 @@ def add(
         region=region,
         alerts=[{"key": _b64(key), "value": _b64(value)} for key, value in alerts],
         enterprises=list(enterprises),
+        alarms=[{"key": _b64(key), "value": _b64(value)} for key, value in alarms],
         attempts=0,
     )
     session.add(row)
@@ -79,6 +81,11 @@ def add(
 def alert_items(row: Outbox) -> Items:
     """The row's ``haze.alerts`` records, as the change encoded them."""
     return [(_unb64(item["key"]), _unb64(item["value"]) or b"") for item in row.alerts]
+
+
+def alarm_items(row: Outbox) -> Items:
+    """The row's ``haze.alarms`` records."""
+    return [(_unb64(item["key"]), _unb64(item["value"]) or b"") for item in row.alarms or ()]
 
 
 async def pending(session: AsyncSession) -> int:

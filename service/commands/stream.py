@@ -28,12 +28,15 @@ log = logging.getLogger("haze.consume")
 
 
 def topic_specs(settings: Settings) -> list[tuple[str, dict[str, str]]]:
-    """Every topic with its configuration: ``haze.actions`` keeps the latest per enterprise."""
+    """Every topic with its configuration: ``haze.actions`` keeps the latest per enterprise,
+    ``haze.alarms`` the latest of each alarm."""
     return [
         (settings.kafka_topic_readings, {}),
         (settings.kafka_topic_forecasts, {}),
         (settings.kafka_topic_alerts, {}),
         (settings.kafka_topic_actions, {"cleanup.policy": "compact"}),
+        (settings.kafka_topic_telemetry, {}),
+        (settings.kafka_topic_alarms, {"cleanup.policy": "compact"}),  # each alarm's state
         (settings.kafka_topic_dlq, {"retention.ms": str(30 * 24 * 3600 * 1000)}),
     ]
 

@@ -66,6 +66,12 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("get", "/api/v1/loggers"): OPERATOR,
     ("get", "/api/v1/loggers/{mn}"): OPERATOR,
     ("delete", "/api/v1/loggers/{mn}"): OPERATOR,
+    ("get", "/api/v1/alarms"): NOT_STATIONS,
+    ("get", "/api/v1/alarms/{alarm_id}"): NOT_STATIONS,
+    ("get", "/api/v1/enterprises/{enterprise_id}/alarms"): NOT_STATIONS,
+    ("post", "/api/v1/alarms/{alarm_id}/explanation"): {"enterprise"},
+    ("post", "/api/v1/alarms/{alarm_id}/verify"): OPERATOR,
+    ("post", "/api/v1/alarms/{alarm_id}/close"): OPERATOR,
 }
 
 
