@@ -225,7 +225,7 @@ class _Static:
     one_plus_tolerance: np.ndarray  # (L,) NaN for control lines
     suspected_after: np.ndarray
     confirmed_after: np.ndarray
-    running_fraction: np.ndarray  # (L,) +inf for control lines (never "running")
+    running_fraction: np.ndarray  # (L,) NaN for control lines (never "running")
     control_lines: np.ndarray  # (Cp,) rows of control lines serving something
     control_enterprise: np.ndarray  # (Cp,)
     control_logger: np.ndarray  # (Cp,)
@@ -258,7 +258,7 @@ def _static(layout: ComplianceLayout, rules: ComplianceRules) -> _Static:
         one_plus_tolerance=np.where(control, np.nan, 1.0 + rules.tolerance[line_industry]),
         suspected_after=rules.suspected_after[line_industry],
         confirmed_after=rules.confirmed_after[line_industry],
-        running_fraction=np.where(control, np.inf, rules.running_fraction[line_industry]),
+        running_fraction=np.where(control, np.nan, rules.running_fraction[line_industry]),
         control_lines=controls.astype(np.intp),
         control_enterprise=line_ent[controls],
         control_logger=np.asarray(layout.line_logger, np.intp)[controls],
