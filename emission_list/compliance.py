@@ -89,17 +89,19 @@ class ComplianceLayout:
 class ComplianceState:
     """What the check carries from interval to interval (arrays owned by the check).
 
-    ``load_run`` (L,) consecutive judged intervals above the allowed load; ``load_open`` (L,)
-    0 none, 1 suspected raised, 2 confirmed raised; ``running`` (L,) a production line's last
-    known running state; ``control_run``/``control_open`` (Cp,) for the control lines that
-    serve a production line, in the order of :attr:`ComplianceCheck.control_lines`;
+    ``load_run`` (L,) consecutive judged intervals above the allowed load;
+    ``suspected_open``/``confirmed_open`` (L,) that alarm raised in this episode;
+    ``running`` (L,) a production line's last known running state;
+    ``control_run``/``control_open`` (Cp,) for the control lines that serve a production
+    line, in the order of :attr:`ComplianceCheck.control_lines`;
     ``logger_open`` (S,); ``cems_run``/``cems_open`` (C,); ``under`` (E,) under a warning at
     the last interval, ``warning_start`` (E,) its first interval; ``previous_cut`` (E,) the
     cuts of the last interval (NaN: none).
     """
 
     load_run: np.ndarray
-    load_open: np.ndarray
+    suspected_open: np.ndarray
+    confirmed_open: np.ndarray
     running: np.ndarray
     control_run: np.ndarray
     control_open: np.ndarray
@@ -116,7 +118,8 @@ class ComplianceState:
     ) -> ComplianceState:
         return cls(
             load_run=np.zeros(n_lines, np.int32),
-            load_open=np.zeros(n_lines, np.int8),
+            suspected_open=np.zeros(n_lines, bool),
+            confirmed_open=np.zeros(n_lines, bool),
             running=np.zeros(n_lines, bool),
             control_run=np.zeros(n_controls, np.int32),
             control_open=np.zeros(n_controls, bool),
@@ -226,13 +229,15 @@ class _Static:
     suspected_after: np.ndarray
     confirmed_after: np.ndarray
     running_fraction: np.ndarray  # (L,) NaN for control lines (never "running")
-    control_lines: np.ndarray  # (Cp,) rows of control lines serving something
+    control_lines: np.ndarray  # (Cp,) rows of control lines serving something (state order)
     control_enterprise: np.ndarray  # (Cp,)
     control_logger: np.ndarray  # (Cp,)
     stopped_below_kw: np.ndarray  # (Cp,)
     control_after: np.ndarray  # (Cp,)
     pair_production: np.ndarray  # (P,) sorted by control, stably
     pair_starts: np.ndarray  # (Cp,) first pair of each control line
+    pair_counts: np.ndarray  # (Cp,) production lines each control line serves
+    served_groups: list[tuple[slice, np.ndarray, np.ndarray]]  # by count: rows, (n, k) lines
     silent_after: np.ndarray  # (S,)
     cems_limit: np.ndarray  # (C,)
     cems_run: np.ndarray  # (C,)
@@ -245,9 +250,20 @@ def _static(layout: ComplianceLayout, rules: ComplianceRules) -> _Static:
     line_industry = industry[line_ent]
     order = np.argsort(np.asarray(layout.serve_control), kind="stable")
     pair_control = np.asarray(layout.serve_control, np.intp)[order]
-    controls, starts = np.unique(pair_control, return_index=True)
-    if np.any(~control[controls]) or np.any(control[layout.serve_production]):
+    pair_production = np.asarray(layout.serve_production, np.intp)[order]
+    controls, starts, counts = np.unique(pair_control, return_index=True, return_counts=True)
+    if np.any(~control[controls]) or np.any(control[pair_production]):
         raise ValueError("serve pairs: (control line, production line)")
+    # the control state's order: by number of lines served, then row, so that each group of
+    # equal count is one static (n, k) gather and one reduction
+    by_count = np.lexsort((controls, counts))
+    controls, starts, counts = controls[by_count], starts[by_count], counts[by_count]
+    groups, position = [], 0
+    for k in np.unique(counts).tolist():
+        n_k = int(np.count_nonzero(counts == k))
+        lines = pair_production[starts[position : position + n_k, None] + np.arange(k)]
+        groups.append((slice(position, position + n_k), lines, np.zeros((n_k, k), bool)))
+        position += n_k
     ctrl_industry = line_industry[controls]
     cems_ent = np.asarray(layout.cems_enterprise, np.intp)
     cems_pollutant = np.asarray(layout.cems_pollutant, np.intp)
@@ -265,8 +281,10 @@ def _static(layout: ComplianceLayout, rules: ComplianceRules) -> _Static:
         stopped_below_kw=rules.stopped_fraction[ctrl_industry]
         * np.asarray(layout.line_rated_kw, np.float64)[controls],
         control_after=rules.control_after[ctrl_industry],
-        pair_production=np.asarray(layout.serve_production, np.intp)[order],
+        pair_production=pair_production,
         pair_starts=starts.astype(np.intp),
+        pair_counts=counts.astype(np.intp),
+        served_groups=groups,
         silent_after=rules.silent_after[industry[np.asarray(layout.logger_enterprise, np.intp)]],
         cems_limit=np.asarray(limit, np.float64),
         cems_run=rules.cems_run[industry[cems_ent], cems_pollutant],
@@ -283,7 +301,8 @@ class _Work:
     allowed: np.ndarray  # (L,)
     over: np.ndarray  # (L,) bool
     reset: np.ndarray  # (L,) bool
-    valid: np.ndarray  # (L,) bool
+    hold: np.ndarray  # (L,) bool
+    missing: np.ndarray  # (L,) bool: no power value; then no normal load
     threshold: np.ndarray  # (L,)
     running_now: np.ndarray  # (L,) bool
     ctrl_under: np.ndarray  # (Cp,) bool
@@ -295,7 +314,6 @@ class _Work:
     ctrl_nan: np.ndarray  # (Cp,) bool
     ctrl_reset: np.ndarray  # (Cp,) bool
     ctrl_served_running: np.ndarray  # (Cp,) bool
-    pair_running: np.ndarray  # (P,) bool
     slot_under: np.ndarray  # (S,) bool
     slot_start: np.ndarray  # (S,) int64
     slot_heard: np.ndarray  # (S,) int64
@@ -304,6 +322,7 @@ class _Work:
     cems_under: np.ndarray  # (C,) bool
     cems_over: np.ndarray  # (C,) bool
     cems_reset: np.ndarray  # (C,) bool
+    cems_hold: np.ndarray  # (C,) bool
 
 
 class ComplianceCheck:
@@ -315,7 +334,7 @@ class ComplianceCheck:
         self._s = _static(layout, rules)
         n_e, n_l = layout.n_enterprises, layout.n_lines
         n_s, n_c = len(layout.logger_enterprise), len(layout.cems_enterprise)
-        n_cp, n_p = len(self._s.control_lines), len(self._s.pair_production)
+        n_cp = len(self._s.control_lines)
         self.state = ComplianceState.empty(n_e, n_l, n_cp, n_s, n_c)
         self._line_enterprise = np.asarray(layout.line_enterprise, np.intp)
         self._logger_enterprise = np.asarray(layout.logger_enterprise, np.intp)
@@ -331,7 +350,8 @@ class ComplianceCheck:
             allowed=np.empty(n_l),
             over=np.zeros(n_l, bool),
             reset=np.zeros(n_l, bool),
-            valid=np.zeros(n_l, bool),
+            hold=np.zeros(n_l, bool),
+            missing=np.zeros(n_l, bool),
             threshold=np.empty(n_l),
             running_now=np.zeros(n_l, bool),
             ctrl_under=np.zeros(n_cp, bool),
@@ -343,7 +363,6 @@ class ComplianceCheck:
             ctrl_nan=np.zeros(n_cp, bool),
             ctrl_reset=np.zeros(n_cp, bool),
             ctrl_served_running=np.zeros(n_cp, bool),
-            pair_running=np.zeros(n_p, bool),
             slot_under=np.zeros(n_s, bool),
             slot_start=np.full(n_s, NEVER, np.int64),
             slot_heard=np.empty(n_s, np.int64),
@@ -352,6 +371,7 @@ class ComplianceCheck:
             cems_under=np.zeros(n_c, bool),
             cems_over=np.zeros(n_c, bool),
             cems_reset=np.zeros(n_c, bool),
+            cems_hold=np.zeros(n_c, bool),
         )
 
     @property
@@ -383,7 +403,8 @@ class ComplianceCheck:
         if started.size or ended.size:  # a warning's state starts from nothing
             out_lines = ~self._line_under
             st.load_run[out_lines] = 0
-            st.load_open[out_lines] = 0
+            st.suspected_open[out_lines] = False
+            st.confirmed_open[out_lines] = False
             st.running[out_lines] = False
             st.control_run[~w.ctrl_under] = 0
             st.control_open[~w.ctrl_under] = False
@@ -410,9 +431,9 @@ class ComplianceCheck:
         control, cleared_control = self._control(now, power, normal, last_valid)
         silent, cleared_silent = self._loggers(now, last_valid)
         cems, cleared_cems = self._cems(np.asarray(data.cems_mg_m3, np.float64))
-        np.isnan(normal, out=w.valid)
-        np.logical_and(w.valid, self._judged_production, out=w.valid)
-        too_little = np.flatnonzero(w.valid)
+        np.isnan(normal, out=w.missing)
+        np.logical_and(w.missing, self._judged_production, out=w.missing)
+        too_little = np.flatnonzero(w.missing)
         return IntervalResult(
             interval=now,
             suspected=suspected,
@@ -432,17 +453,22 @@ class ComplianceCheck:
         np.greater(power, w.allowed, out=w.over)  # NaN on either side: neither over ...
         np.less_equal(power, w.allowed, out=w.reset)  # ... nor reset: the run holds
         np.add(st.load_run, w.over, out=st.load_run, casting="unsafe")
-        np.copyto(st.load_run, 0, where=w.reset)
+        np.logical_not(w.reset, out=w.hold)  # a masked copyto is slow where most are set
+        np.multiply(st.load_run, w.hold, out=st.load_run, casting="unsafe")
         candidates = np.flatnonzero(w.over)
         run = st.load_run[candidates]
-        was = st.load_open[candidates]
-        new_suspected = candidates[(run >= s.suspected_after[candidates]) & (was < 1)]
-        new_confirmed = candidates[(run >= s.confirmed_after[candidates]) & (was < 2)]
-        st.load_open[new_suspected] = 1
-        st.load_open[new_confirmed] = 2
-        open_rows = np.flatnonzero(st.load_open)
+        new_suspected = candidates[
+            (run >= s.suspected_after[candidates]) & ~st.suspected_open[candidates]
+        ]
+        new_confirmed = candidates[
+            (run >= s.confirmed_after[candidates]) & ~st.confirmed_open[candidates]
+        ]
+        st.suspected_open[new_suspected] = True
+        st.confirmed_open[new_confirmed] = True
+        open_rows = np.flatnonzero(st.suspected_open)  # confirmed implies suspected
         cleared = open_rows[w.reset[open_rows]]
-        st.load_open[cleared] = 0
+        st.suspected_open[cleared] = False
+        st.confirmed_open[cleared] = False
         return (
             self._load_alarms(new_suspected, power, normal, cut),
             self._load_alarms(new_confirmed, power, normal, cut),
@@ -464,13 +490,18 @@ class ComplianceCheck:
         # production running: power > fraction × min(rated, normal); no value keeps the state
         np.fmin(normal, self._rated, out=w.threshold)
         np.multiply(w.threshold, w.line_running_fraction, out=w.threshold)
-        np.greater(power, w.threshold, out=w.running_now)
-        np.equal(power, power, out=w.valid)
-        np.copyto(st.running, w.running_now, where=w.valid)
+        np.greater(power, w.threshold, out=w.running_now)  # False without a value ...
+        np.isnan(power, out=w.missing)
+        np.logical_and(st.running, w.missing, out=st.running)  # ... where the last state holds
+        np.logical_or(st.running, w.running_now, out=st.running)
         if not len(s.control_lines):
             return self._control_alarms(np.empty(0, np.intp), power), np.empty(0, np.intp)
-        np.take(st.running, s.pair_production, out=w.pair_running)
-        np.logical_or.reduceat(w.pair_running, s.pair_starts, out=w.ctrl_served_running)
+        for rows, lines, gathered in s.served_groups:
+            if lines.shape[1] == 1:
+                np.take(st.running, lines[:, 0], out=w.ctrl_served_running[rows])
+            else:
+                np.take(st.running, lines, out=gathered)
+                np.logical_or.reduce(gathered, axis=1, out=w.ctrl_served_running[rows])
         # stopped: power < fraction × rated, or no value; known: a value, or its logger reports
         np.take(power, s.control_lines, out=w.ctrl_power)
         np.take(last_valid, s.control_logger, out=w.ctrl_last)
@@ -485,7 +516,8 @@ class ComplianceCheck:
         np.logical_and(w.ctrl_stopped, w.ctrl_known, out=w.ctrl_stopped)  # the condition
         np.greater(w.ctrl_known, w.ctrl_stopped, out=w.ctrl_reset)  # known and not the condition
         np.add(st.control_run, w.ctrl_stopped, out=st.control_run, casting="unsafe")
-        np.copyto(st.control_run, 0, where=w.ctrl_reset)
+        np.logical_not(w.ctrl_reset, out=w.ctrl_nan)  # reused: hold
+        np.multiply(st.control_run, w.ctrl_nan, out=st.control_run, casting="unsafe")
         candidates = np.flatnonzero(w.ctrl_stopped)
         new = candidates[
             (st.control_run[candidates] >= s.control_after[candidates])
@@ -495,16 +527,18 @@ class ComplianceCheck:
         open_rows = np.flatnonzero(st.control_open)
         cleared = open_rows[w.ctrl_reset[open_rows]]
         st.control_open[cleared] = False
-        return self._control_alarms(new, power), s.control_lines[cleared]
+        new = new[np.argsort(s.control_lines[new])]  # rows ascending, as elsewhere
+        return self._control_alarms(new, power), np.sort(s.control_lines[cleared])
 
     def _control_alarms(self, compact: np.ndarray, power: np.ndarray) -> ControlAlarms:
         s = self._s
         rows = s.control_lines[compact]
-        production = np.zeros(len(compact))
-        if compact.size:
-            served = power[s.pair_production]
-            sums = np.add.reduceat(np.where(np.isnan(served), 0.0, served), s.pair_starts)
-            production = sums[compact]
+        counts = s.pair_counts[compact]
+        first = np.cumsum(counts) - counts  # each alarm's first pair among those gathered
+        pairs = np.repeat(s.pair_starts[compact] - first, counts) + np.arange(counts.sum())
+        served = power[s.pair_production[pairs]]
+        served[np.isnan(served)] = 0.0
+        production = np.add.reduceat(served, first) if compact.size else np.zeros(0)
         return ControlAlarms(
             rows=rows,
             power_kw=power[rows],
@@ -534,7 +568,8 @@ class ComplianceCheck:
         np.logical_and(w.cems_over, w.cems_under, out=w.cems_over)
         np.less_equal(concentration, s.cems_limit, out=w.cems_reset)
         np.add(st.cems_run, w.cems_over, out=st.cems_run, casting="unsafe")
-        np.copyto(st.cems_run, 0, where=w.cems_reset)
+        np.logical_not(w.cems_reset, out=w.cems_hold)
+        np.multiply(st.cems_run, w.cems_hold, out=st.cems_run, casting="unsafe")
         candidates = np.flatnonzero(w.cems_over)
         new = candidates[
             (st.cems_run[candidates] >= s.cems_run[candidates]) & ~st.cems_open[candidates]
