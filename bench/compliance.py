@@ -20,6 +20,8 @@ Measures, in one run:
   the arrays one minute's evaluation reads and writes (its inputs, its state, the work
   buffers it writes, the static arrays it reads on every minute) — a memory-copy floor;
 - ``ratio_to_floor`` = median per minute / floor (goal <= 3);
+- ``level_change_minute_ms``: the minute a fifth of the warnings change level (the per-line
+  factors that depend on the cuts are recomputed then, and only then);
 - ``alarms``: what the run raised, to show the mix is what it says;
 - ``normal_load``: the normal-load median over 28 days of hourly loads, timed on
   ``--normal-load-lines`` lines and scaled linearly to all the lines.
@@ -217,6 +219,7 @@ def run(enterprises: int, minutes: int, seed: int, normal_load_lines: int) -> di
         "minutes": minutes,
         "setup_s": round(setup_s, 3),
         "per_minute_ms": {"median": median_s * 1e3, "p99": p99_s * 1e3, "max": max(times) * 1e3},
+        "level_change_minute_ms": times[minutes // 2 - 1] * 1e3,  # cut-dependent factors redone
         "ns_per_line": median_s / layout.n_lines * 1e9,
         "floor_ms": floor_s * 1e3,
         "floor_bytes": floor_bytes,

@@ -11,7 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emission_list.compliance import NEVER, ComplianceCheck, ComplianceLayout, IntervalInput
+from emission_list.compliance import (
+    NEVER,
+    ComplianceCheck,
+    ComplianceLayout,
+    IntervalInput,
+    lines_and_pairs,
+)
 from emission_list.compliance_rules import CEMS_POLLUTANTS, load_compliance_rules
 from emission_list.reference.compliance import ReferenceCheck
 
@@ -322,3 +328,8 @@ def test_serve_pairs_must_join_a_control_line_to_a_production_line():
     wrong = dataclasses.replace(LAYOUT, serve_control=np.array([0]), serve_production=np.array([2]))
     with pytest.raises(ValueError, match="serve pairs"):
         ComplianceCheck(wrong, RULES)
+
+
+def test_pairs_from_each_lines_list_of_served_lines():
+    control, production = lines_and_pairs([[], [], [0, 2], []])
+    assert control.tolist() == [2, 2] and production.tolist() == [0, 2]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -100,3 +101,25 @@ def test_conversion_to_the_reference_oxygen_content():
     assert got[0] == pytest.approx(40 * 5 / 3)
     assert np.isnan(got[1])  # 21 % O2: no valid value
     assert got[2] == 40.0  # no reference O2: as measured
+
+
+def test_the_documented_table_is_the_shipped_file():
+    docs = Path(__file__).resolve().parents[2] / "docs" / "compliance.md"
+    rules = default_compliance_rules()
+    rows = {}
+    for line in docs.read_text("utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 8 and cells[0] in rules.rules:
+            rows[cells[0]] = cells[1:]
+    assert set(rows) == set(rules.industries)
+    for code, (tolerance, k, m, *limits, o2) in rows.items():
+        rule = rules.rules[code]
+        assert (float(tolerance), int(k), int(m)) == (
+            rule.tolerance,
+            rule.suspected_after,
+            rule.confirmed_after,
+        ), code
+        shipped_limits = [rule.cems[p].limit_mg_m3 for p in CEMS_POLLUTANTS]
+        assert [None if v == "—" else float(v) for v in limits] == shipped_limits, code
+        reference = rule.cems["a21026"].reference_o2
+        assert o2 == ("measured" if reference is None else f"{reference:g} %"), code
