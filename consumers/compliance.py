@@ -1,0 +1,600 @@
+"""The compliance worker: every interval, the vectorised check over every enterprise under a
+warning (:class:`emission_list.compliance.ComplianceCheck`), and the alarms it raises.
+
+The telemetry consumer hands it each committed batch (:meth:`ComplianceWorker.observe`): a
+line's power and a stack monitor's concentrations go into the buffer of their interval (the
+packet's DataTime, in whole intervals since the epoch). Intervals are judged in order, each
+once, when the first of these holds:
+
+- every logger heard lately has reported it (the usual case: a second after the last packet);
+- a packet of a later interval but one arrived (a logger catching up, or a replay);
+- ``HAZE_COMPLIANCE_GRACE_S`` passed since its first packet arrived (a logger is late);
+- it ended ``grace`` ago and nothing came for it at all, while the check is live (every
+  logger unplugged is still judged: silent loggers).
+
+Values of an interval already judged are stored but not judged (counted as late). Each
+interval is judged against the orders in force when it is judged (the board's required
+production cut of each enterprise; none = not under a warning). What it raises and clears
+is stored (:mod:`service.services.alarms`), queued on ``haze.alarms`` and notified in one
+transaction; if the database is down the findings wait and are stored with the next run.
+Lines' hourly mean loads are written when an hour's last interval was judged, and the
+normal loads are recomputed from them every hour.
+
+The check's state lives in this one process: run one telemetry consumer (a second one in
+the same group would split the enterprises between two checks that each see only some of
+the loggers). A restart starts the runs afresh; an alarm still open is updated, not raised
+twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from emission_list.compliance import NEVER, ComplianceCheck, IntervalInput, IntervalResult
+from emission_list.compliance_rules import ComplianceRules
+from emission_list.levels import Level
+from emission_list.normal_load import normal_load
+from emission_list.revisions import Revision
+from service.gateway.directory import LoggerDirectory, Registration
+from service.services.alarms import Finding, record_cleared, record_findings
+from service.services.board import ActionBoard
+from service.services.compliance_layout import Layout, board_rows, build_layout, codes_of
+from service.storage.models import Alarm
+from service.storage.repositories import telemetry
+from service.telemetry.records import Decoded
+
+log = logging.getLogger("haze.compliance")
+
+#: An hour counts toward a normal load when at least this share of its intervals had a value.
+HOUR_COVERAGE = 0.75
+#: Intervals judged at most in one go when the check falls behind (older ones are skipped).
+MAX_CATCH_UP = 24 * 60
+#: A logger counts as "heard lately" (awaited for an interval) within this many intervals.
+AWAITED_WITHIN = 5
+#: The check is live while it is at most this many intervals behind the clock; a backlog
+#: judged further behind is not followed by judging the empty intervals up to now.
+LIVE_LAG = 3
+
+StoreAlarms = Callable[[AsyncSession, Sequence[Alarm]], Awaitable[bool]]
+
+
+@dataclass
+class _Interval:
+    """The values of one interval, as they arrive."""
+
+    power: np.ndarray
+    cems: np.ndarray
+    converted: np.ndarray  # CEMS values at reference O2 sent by the logger (-Zs)
+    oxygen: np.ndarray  # (S,) O2 [%] of each logger slot
+    heard: np.ndarray  # (S,) a valid value came
+    first_at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class _Pending:
+    """Findings and hours the database has not taken yet."""
+
+    findings: list[Finding] = field(default_factory=list)
+    cleared: list[tuple[str, str, str]] = field(default_factory=list)
+    hours: list[dict[str, object]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.findings or self.cleared or self.hours)
+
+
+class ComplianceWorker:
+    """See the module's docstring. ``publish(session, alarms)`` queues the changed alarms'
+    records and notices in the caller's transaction; True when notices were stored."""
+
+    def __init__(
+        self,
+        session_maker: async_sessionmaker[AsyncSession],
+        board: Callable[[], ActionBoard],
+        published: Callable[[AsyncSession], Awaitable[Revision | None]],
+        directory: LoggerDirectory,
+        registrations: Callable[[], Sequence[Registration]],
+        rules: ComplianceRules,
+        *,
+        interval_s: int,
+        grace_s: float,
+        history_weeks: int,
+        min_history: int,
+        valid_flags: frozenset[str],
+        publish: StoreAlarms,
+        stored: Callable[[bool], None],
+        timezone: str = "Asia/Shanghai",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._session_maker = session_maker
+        self._board = board
+        self._published = published
+        self._directory = directory
+        self._registrations = registrations
+        self.rules = rules
+        self.interval_s = interval_s
+        self.grace_s = grace_s
+        self.history_weeks, self.min_history = history_weeks, min_history
+        self.valid_flags = valid_flags
+        self._publish = publish
+        self._stored = stored
+        self._zone = ZoneInfo(timezone)
+        self._clock = clock
+        self.layout: Layout | None = None
+        self.check: ComplianceCheck | None = None
+        self._layout_key: tuple[int, tuple[str, ...]] | None = None
+        self._buffers: dict[int, _Interval] = {}
+        self._cursor: int | None = None  # the last interval judged
+        self._watermark = NEVER
+        self._last_valid = np.zeros(0, np.int64)
+        self._normal = np.zeros((24, 0))
+        self._normal_hour: int | None = None
+        self._hour: int | None = None
+        self._hour_sum = np.zeros(0)
+        self._hour_count = np.zeros(0, np.int32)
+        self._hour_warned = np.zeros(0, bool)
+        self._pending = _Pending()
+        self._rows = np.zeros(0, np.intp)
+        #: (L, 24) hours of history behind each line's normal load.
+        self.normal_hours = np.zeros((0, 24), np.int32)
+        self._started_at = clock()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        #: Counts for the metrics and tests: intervals judged, late values, alarms raised.
+        self.counts = {"intervals": 0, "late": 0, "raised": 0, "cleared": 0}
+        #: The last interval's result (tests, the benchmark).
+        self.last_result: IntervalResult | None = None
+
+    # -- the Worker protocol -------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="haze-compliance")
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._pending:
+            with contextlib.suppress(Exception):
+                await self._store()
+
+    # -- feeding ---------------------------------------------------------------------------
+
+    def interval_of(self, at: dt.datetime) -> int:
+        return int(at.timestamp()) // self.interval_s
+
+    def observe(self, items: Sequence[Decoded]) -> None:
+        """Take a committed batch's values (called by the telemetry consumer)."""
+        layout = self.layout
+        if layout is None:
+            self._wake.set()
+            return
+        now_interval = int(self._clock()) // self.interval_s
+        for item in items:
+            record = item.telemetry
+            if record.p not in ("m", "r"):
+                continue
+            interval = self.interval_of(item.at)
+            if interval > now_interval + 1:
+                continue  # the gateway refuses the future; a replayed record may not be
+            if self._cursor is None:
+                self._cursor = interval - 1
+            if interval <= self._cursor:
+                self.counts["late"] += 1
+                continue
+            slot = layout.logger_of.get(record.mn)
+            if slot is None:
+                continue
+            buffer = self._buffer(interval)
+            self._watermark = max(self._watermark, interval)
+            for code, value, flag in record.v:
+                if value is None or flag not in self.valid_flags:
+                    continue
+                if code == "a19001":
+                    buffer.oxygen[slot] = value
+                    continue
+                converted = code.endswith("-Zs")
+                key = (record.mn, code[:-3] if converted else code)
+                row = layout.line_of.get(key)
+                if row is not None:
+                    buffer.power[row] = value
+                    buffer.heard[slot] = True
+                    continue
+                channel = layout.cems_of.get(key)
+                if channel is not None:
+                    (buffer.converted if converted else buffer.cems)[channel] = value
+                    buffer.heard[slot] = True
+        self._wake.set()
+
+    def _buffer(self, interval: int) -> _Interval:
+        buffer = self._buffers.get(interval)
+        if buffer is None:
+            arrays = self.layout.arrays  # type: ignore[union-attr]
+            n_lines, n_cems = arrays.n_lines, len(arrays.cems_enterprise)
+            n_slots = len(arrays.logger_enterprise)
+            buffer = _Interval(
+                power=np.full(n_lines, np.nan),
+                cems=np.full(n_cems, np.nan),
+                converted=np.full(n_cems, np.nan),
+                oxygen=np.full(n_slots, np.nan),
+                heard=np.zeros(n_slots, bool),
+            )
+            self._buffers[interval] = buffer
+        return buffer
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1.0):
+                    await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database: findings wait in _pending for the next run
+                log.exception("the compliance check could not store what it found")
+
+    async def run_once(self) -> int:
+        """Judge every interval that is due and store what it found; how many were judged."""
+        await self._ensure_layout()
+        judged = 0
+        for interval in self._due():
+            self._judge(interval)
+            judged += 1
+        if self._pending:
+            await self._store()
+        return judged
+
+    def _due(self) -> list[int]:
+        if self.layout is None or self.check is None:
+            return []
+        now = self._clock()
+        live = int(now - self.grace_s) // self.interval_s - 1  # ended grace ago
+        if self._cursor is None:
+            if now - self._started_at < self.grace_s + self.interval_s:
+                return []
+            self._cursor = live - 1  # nothing came since the start: judge from now on
+        if self._cursor < live - LIVE_LAG and not self._buffers:
+            # a backlog was judged and nothing more came: resume at the present
+            log.info(
+                "compliance check resumes at the present after %d idle intervals",
+                live - self._cursor,
+            )
+            self._cursor = live - 1
+        due = []
+        awaited = self._last_valid >= (self._cursor - AWAITED_WITHIN)
+        while len(due) < MAX_CATCH_UP:
+            interval = self._cursor + 1 + len(due)
+            buffer = self._buffers.get(interval)
+            if buffer is not None:
+                ready = (
+                    (bool(awaited.any()) and bool(np.all(buffer.heard[awaited])))
+                    or self._watermark >= interval + 2
+                    or time.monotonic() - buffer.first_at >= self.grace_s
+                )
+            else:  # nothing came for it: judged once later ones came, or its time passed
+                ready = self._watermark > interval or (
+                    interval <= live and self._cursor >= live - LIVE_LAG
+                )
+            if not ready:
+                break
+            due.append(interval)
+        return due
+
+    def _judge(self, interval: int) -> None:
+        layout, check = self.layout, self.check
+        assert layout is not None and check is not None
+        buffer = self._buffers.pop(interval, None) or self._buffer_empty()
+        self._last_valid[buffer.heard] = interval
+        hour = self._local_hour(interval)
+        if self._normal_hour is None:
+            self._normal_hour = hour
+        cut, level = self._cuts()
+        cems = np.where(np.isnan(buffer.converted), buffer.cems, buffer.converted)
+        result = check.evaluate(
+            IntervalInput(
+                interval=interval,
+                power_kw=buffer.power,
+                normal_kw=self._normal[hour],
+                cut=cut,
+                logger_last_valid=self._last_valid,
+                cems_mg_m3=cems,
+            )
+        )
+        self._cursor = interval
+        self.counts["intervals"] += 1
+        self.last_result = result
+        self._collect(result, interval, level)
+        self._accumulate_hour(interval, buffer.power, cut)
+
+    def _buffer_empty(self) -> _Interval:
+        arrays = self.layout.arrays  # type: ignore[union-attr]
+        n_cems, n_slots = len(arrays.cems_enterprise), len(arrays.logger_enterprise)
+        return _Interval(
+            power=np.full(arrays.n_lines, np.nan),
+            cems=np.full(n_cems, np.nan),
+            converted=np.full(n_cems, np.nan),
+            oxygen=np.full(n_slots, np.nan),
+            heard=np.zeros(n_slots, bool),
+        )
+
+    def _local_hour(self, interval: int) -> int:
+        at = dt.datetime.fromtimestamp(interval * self.interval_s, self._zone)
+        return at.hour
+
+    def _cuts(self) -> tuple[np.ndarray, np.ndarray]:
+        """(E,) the required cut of each laid-out enterprise (NaN: no warning), its level."""
+        board = self._board()
+        rows = self._rows
+        evaluator = board.evaluator
+        level = np.where(rows >= 0, np.asarray(evaluator.level)[np.maximum(rows, 0)], 0)
+        cut = np.where(level > 0, evaluator.production_cut[np.maximum(rows, 0)], np.nan)
+        return cut, level
+
+    # -- findings ----------------------------------------------------------------------------
+
+    def _at(self, interval: int) -> dt.datetime:
+        return dt.datetime.fromtimestamp(interval * self.interval_s, dt.UTC)
+
+    def _collect(self, result: IntervalResult, interval: int, level: np.ndarray) -> None:
+        layout = self.layout
+        assert layout is not None
+        arrays = layout.arrays
+        board = self._board()
+        found: list[Finding] = []
+
+        def finding(row: int, kind: str, subject: str, grade: str, run: int, **evidence) -> None:
+            eid = layout.enterprise_ids[row]
+            found.append(
+                Finding(
+                    enterprise_id=eid,
+                    region=board.region_of(eid) or "",
+                    kind=kind,
+                    subject=subject,
+                    grade=grade,
+                    level=Level(int(level[row])).label,
+                    started_at=self._at(interval - max(run, 1) + 1),
+                    evidence={k: _plain(v) for k, v in evidence.items()},
+                )
+            )
+
+        for grade, alarms in (("suspected", result.suspected), ("confirmed", result.confirmed)):
+            for k, line in enumerate(alarms.rows.tolist()):
+                mn, channel = layout.line_channel[line]
+                finding(
+                    int(arrays.line_enterprise[line]),
+                    "production_over",
+                    layout.line_ids[line],
+                    grade,
+                    int(alarms.run[k]),
+                    mn=mn,
+                    codes=[channel],
+                    line_id=layout.line_ids[line],
+                    line_name=layout.line_names[line],
+                    power_kw=alarms.power_kw[k],
+                    normal_kw=alarms.normal_kw[k],
+                    allowed_kw=alarms.allowed_kw[k],
+                    cut=alarms.cut[k],
+                    run=alarms.run[k],
+                )
+        stopped = result.control_stopped
+        for k, line in enumerate(stopped.rows.tolist()):
+            mn, channel = layout.line_channel[line]
+            finding(
+                int(arrays.line_enterprise[line]),
+                "control_stopped",
+                layout.line_ids[line],
+                "confirmed",
+                int(stopped.run[k]),
+                mn=mn,
+                codes=codes_of(layout, mn),
+                line_id=layout.line_ids[line],
+                line_name=layout.line_names[line],
+                power_kw=stopped.power_kw[k],
+                rated_kw=stopped.rated_kw[k],
+                stopped_below_kw=stopped.stopped_below_kw[k],
+                production_kw=stopped.production_kw[k],
+                run=stopped.run[k],
+            )
+        silent = result.logger_silent
+        for k, slot in enumerate(silent.slots.tolist()):
+            mn = layout.logger_mns[slot]
+            last = int(silent.last_valid[k])
+            finding(
+                int(arrays.logger_enterprise[slot]),
+                "logger_silent",
+                mn,
+                "confirmed",
+                int(silent.silent_for[k]),
+                mn=mn,
+                codes=codes_of(layout, mn),
+                last_valid=None if last == NEVER else self._at(last).isoformat(),
+                silent_for=silent.silent_for[k],
+            )
+        over = result.cems_over_limit
+        for k, channel in enumerate(over.channels.tolist()):
+            mn, code = layout.cems_channel[channel]
+            finding(
+                int(arrays.cems_enterprise[channel]),
+                "cems_over_limit",
+                f"{mn}:{code}",
+                "confirmed",
+                int(over.run[k]),
+                mn=mn,
+                codes=[code, f"{code}-Zs"],
+                pollutant=code,
+                concentration=over.concentration_mg_m3[k],
+                limit=over.limit_mg_m3[k],
+                run=over.run[k],
+            )
+        cleared = self._pending.cleared
+        for line in result.cleared.load.tolist():
+            eid = layout.enterprise_ids[int(arrays.line_enterprise[line])]
+            cleared.append((eid, "production_over", layout.line_ids[line]))
+        for line in result.cleared.control_stopped.tolist():
+            eid = layout.enterprise_ids[int(arrays.line_enterprise[line])]
+            cleared.append((eid, "control_stopped", layout.line_ids[line]))
+        for slot in result.cleared.logger_silent.tolist():
+            eid = layout.enterprise_ids[int(arrays.logger_enterprise[slot])]
+            cleared.append((eid, "logger_silent", layout.logger_mns[slot]))
+        for channel in result.cleared.cems_over_limit.tolist():
+            eid = layout.enterprise_ids[int(arrays.cems_enterprise[channel])]
+            mn, code = layout.cems_channel[channel]
+            cleared.append((eid, "cems_over_limit", f"{mn}:{code}"))
+        self._pending.findings.extend(found)
+
+    # -- hours and normal loads ---------------------------------------------------------------
+
+    def _accumulate_hour(self, interval: int, power: np.ndarray, cut: np.ndarray) -> None:
+        hour = interval * self.interval_s // 3600
+        if self._hour is not None and hour != self._hour:
+            self._close_hour()
+        self._hour = hour
+        valid = ~np.isnan(power)
+        np.add(self._hour_sum, np.where(valid, power, 0.0), out=self._hour_sum)
+        self._hour_count += valid
+        arrays = self.layout.arrays  # type: ignore[union-attr]
+        self._hour_warned |= ~np.isnan(cut)[arrays.line_enterprise]
+
+    def _close_hour(self) -> None:
+        layout = self.layout
+        assert layout is not None and self._hour is not None
+        at = dt.datetime.fromtimestamp(self._hour * 3600, dt.UTC)
+        arrays = layout.arrays
+        for line in np.flatnonzero(self._hour_count).tolist():
+            count = int(self._hour_count[line])
+            self._pending.hours.append(
+                {
+                    "enterprise_id": layout.enterprise_ids[int(arrays.line_enterprise[line])],
+                    "line_id": layout.line_ids[line],
+                    "hour": at,
+                    "mean_kw": float(self._hour_sum[line] / count),
+                    "minutes": count,
+                    "warned": bool(self._hour_warned[line]),
+                }
+            )
+        self._hour_sum[:] = 0.0
+        self._hour_count[:] = 0
+        self._hour_warned[:] = False
+        self._normal_hour = None  # recomputed with the next run
+
+    async def _normal_loads(self, session: AsyncSession) -> None:
+        layout = self.layout
+        assert layout is not None
+        weeks = self.history_weeks
+        end = (int(self._clock()) // 3600) * 3600
+        start = end - weeks * 7 * 24 * 3600
+        n_hours = (end - start) // 3600
+        hourly = np.full((layout.arrays.n_lines, n_hours), np.nan)
+        valid = np.zeros_like(hourly, dtype=bool)
+        row_of = {
+            (layout.enterprise_ids[int(e)], line_id): i
+            for i, (e, line_id) in enumerate(
+                zip(layout.arrays.line_enterprise.tolist(), layout.line_ids, strict=True)
+            )
+        }
+        per_hour = 3600 // self.interval_s
+        for row in await telemetry.hours_since(session, dt.datetime.fromtimestamp(start, dt.UTC)):
+            line = row_of.get((row.enterprise_id, row.line_id))
+            column = (int(row.hour.timestamp()) - start) // 3600
+            if line is None or not 0 <= column < n_hours:
+                continue
+            hourly[line, column] = row.mean_kw
+            valid[line, column] = not row.warned and row.minutes >= HOUR_COVERAGE * per_hour
+        hours = np.arange(start, end, 3600)
+        hour_of_day = np.array(
+            [dt.datetime.fromtimestamp(int(h), self._zone).hour for h in hours], np.int64
+        )
+        loads = normal_load(hourly, valid, hour_of_day, self.min_history)
+        self._normal = np.ascontiguousarray(loads.median_kw.T)  # (24, L): one hour's row
+        self.normal_hours = loads.hours
+
+    # -- the layout -----------------------------------------------------------------------------
+
+    async def _ensure_layout(self) -> None:
+        board = self._board()
+        registrations = self._registrations()
+        key = (board.revision, tuple(sorted(f"{r.mn}/{r.kind}/{r.owner}" for r in registrations)))
+        if key != self._layout_key:
+            async with self._session_maker() as session:
+                revision = await self._published(session)
+                entries = revision.entries if revision is not None else ()
+                self._relayout(build_layout(entries, registrations, self.rules))
+                self._layout_key = key
+                await self._normal_loads(session)
+            self._normal_hour = self._hour_now()
+        elif self._normal_hour is None or self._normal_hour != self._hour_now():
+            async with self._session_maker() as session:
+                await self._normal_loads(session)
+            self._normal_hour = self._hour_now()
+        self._rows = board_rows(self.layout, board.evaluator.compiled.row_of)  # type: ignore[arg-type]
+
+    def _hour_now(self) -> int:
+        return int(self._clock()) // 3600
+
+    def _relayout(self, layout: Layout) -> None:
+        if self.layout is not None and self._hour is not None:
+            self._close_hour()
+        self.layout = layout
+        self.check = ComplianceCheck(layout.arrays, self.rules)
+        arrays = layout.arrays
+        self._buffers.clear()
+        self._last_valid = np.full(len(arrays.logger_enterprise), NEVER, np.int64)
+        self._hour, self._hour_sum = None, np.zeros(arrays.n_lines)
+        self._hour_count = np.zeros(arrays.n_lines, np.int32)
+        self._hour_warned = np.zeros(arrays.n_lines, bool)
+        self._normal = np.full((24, arrays.n_lines), np.nan)
+        log.info(
+            "compliance layout: %d enterprises, %d lines, %d loggers, %d CEMS channels",
+            arrays.n_enterprises,
+            arrays.n_lines,
+            len(arrays.logger_enterprise),
+            len(arrays.cems_enterprise),
+        )
+
+    # -- storing ----------------------------------------------------------------------------------
+
+    async def _store(self) -> None:
+        pending, self._pending = self._pending, _Pending()
+        try:
+            async with self._session_maker() as session:
+                now = dt.datetime.now(dt.UTC)
+                changed = await record_findings(session, pending.findings, now)
+                changed += await record_cleared(session, pending.cleared, now)
+                if pending.hours:
+                    await telemetry.put_hours(session, pending.hours)
+                notified = await self._publish(session, changed) if changed else False
+                await session.commit()
+        except BaseException:
+            self._pending.findings[:0] = pending.findings
+            self._pending.cleared[:0] = pending.cleared
+            self._pending.hours[:0] = pending.hours
+            raise
+        self.counts["raised"] += len(pending.findings)
+        self.counts["cleared"] += len(pending.cleared)
+        self._stored(notified)
+
+
+def _plain(value: object) -> object:
+    """A JSON-ready value of the evidence (numpy scalars to Python, NaN to None)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
