@@ -4,6 +4,7 @@ simulator, ``haze hj212 send`` and the tests use these. Pure."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 from service.hj212.crc import crc16
@@ -93,3 +94,24 @@ def request_answer(request: Packet, qn_rtn: int) -> bytes:
 def execution_result(request: Packet, exe_rtn: int) -> bytes:
     """9012 with ``ExeRtn`` (1 done, 2 failed, 3 bad condition, ..., 100 no data)."""
     return _answer(request, "9012", f"ExeRtn={exe_rtn}")
+
+
+def qn_of(moment: dt.datetime) -> str:
+    """A QN (request id): the time to the millisecond, YYYYMMDDhhmmsszzz."""
+    return moment.strftime("%Y%m%d%H%M%S") + f"{moment.microsecond // 1000:03d}"
+
+
+def set_time(request: Packet, local_now: dt.datetime) -> bytes:
+    """1012 (set the logger's clock) to ``local_now`` (naive, the logger's local time), in
+    answer to a 1013 calibration request; the logger answers 9011 and 9012 (ignored)."""
+    return frame(
+        segment_of(
+            qn=qn_of(local_now),
+            st=request.st,
+            cn="1012",
+            pw=request.pw,
+            mn=request.mn,
+            flag=_answer_flag(request) | 1,
+            cp=f"SystemTime={local_now.strftime('%Y%m%d%H%M%S')}",
+        )
+    )

@@ -68,7 +68,7 @@ LIST_CODES: MappingProxyType[str, str] = MappingProxyType(
 )
 
 #: QnRtn values the gateway sends.
-QN_READY, QN_REFUSED, QN_WRONG_PW, QN_WRONG_MN, QN_WRONG_CRC = 1, 2, 3, 4, 9
+QN_READY, QN_REFUSED, QN_WRONG_PW, QN_WRONG_MN, QN_WRONG_CN, QN_WRONG_CRC = 1, 2, 3, 4, 8, 9
 
 
 def flag_valid(flag: str | None) -> bool:

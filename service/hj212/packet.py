@@ -288,7 +288,8 @@ class FrameSplitter:
             return  # blank lines between packets are harmless
         start = line.find(b"##")
         if start < 0:
-            yield PacketError("framing", f"{len(line)} bytes without ##")
+            reason = "oversized" if len(line) > MAX_FRAME else "framing"
+            yield PacketError(reason, f"{len(line)} bytes without ##")
             return
         if line[:start].strip():
             yield PacketError("framing", f"{start} bytes before ##")
