@@ -57,9 +57,10 @@ class RawSink:
 
 
 class _Connection:
-    __slots__ = ("closed", "peer", "task", "writer")
+    __slots__ = ("closed", "peer", "reader", "task", "writer")
 
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
         self.writer = writer
         self.peer = writer.get_extra_info("peername")
         self.task: asyncio.Task | None = None
@@ -103,6 +104,10 @@ class _Collector:
         self.room.set()
         self._hold_limit = batch_size * HELD_BATCHES
         self._stopping = False
+
+    @property
+    def held(self) -> int:
+        return len(self._items)
 
     def put(self, item: _Item) -> None:
         items = self._items
@@ -217,7 +222,13 @@ class Gateway:
 
     @property
     def connections(self) -> int:
+        """Logger connections open now."""
         return len(self._connections)
+
+    @property
+    def held(self) -> int:
+        """Packets and replies waiting in the collector for the next batch."""
+        return self._collector.held if self._collector is not None else 0
 
     async def start(self) -> None:
         self._collector = _Collector(
@@ -236,15 +247,19 @@ class Gateway:
             return
         self._stopping = True
         self._server.close()  # no new connections
-        tasks = [c.task for c in self._connections if c.task is not None]
-        for task in tasks:
-            task.cancel()  # stop reading; the connections stay open for their answers
-        await asyncio.gather(*tasks, return_exceptions=True)
         assert self._collector is not None and self._collector_task is not None
+        for connection in self._connections:  # stop reading; stay open for the answers
+            if not connection.closed:
+                connection.writer.transport.pause_reading()
+                connection.reader.feed_eof()
+        self._collector.room.set()
+        tasks = [c.task for c in self._connections if c.task is not None]
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._collector.stop()
         await self._collector_task
         for connection in list(self._connections):
             self._close(connection, "stop")
+        self._connections.clear()
         await self._server.wait_closed()
 
     def _close(self, connection: _Connection, reason: str) -> None:
@@ -262,7 +277,7 @@ class Gateway:
             )
             writer.close()
             return
-        connection = _Connection(writer)
+        connection = _Connection(reader, writer)
         connection.task = asyncio.current_task()
         self._connections.add(connection)
         self.metrics.gateway_connections.inc()
@@ -271,9 +286,9 @@ class Gateway:
         except (ConnectionError, OSError):
             pass
         finally:
-            self._connections.discard(connection)
             self.metrics.gateway_connections.dec()
             if not self._stopping:  # on stop the connection waits for its answers
+                self._connections.discard(connection)
                 connection.close()
 
     async def _read(self, connection: _Connection, reader: asyncio.StreamReader) -> None:
@@ -282,9 +297,11 @@ class Gateway:
         splitter = FrameSplitter()
         idle_s = self.settings.gateway_idle_s
         handle = self._frame
-        while not connection.closed:
+        while not connection.closed and not self._stopping:
             if not collector.room.is_set():
                 await collector.room.wait()
+                if self._stopping:
+                    return
             try:
                 async with asyncio.timeout(idle_s):
                     data = await reader.read(READ_SIZE)
