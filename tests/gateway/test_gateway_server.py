@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from gateway_helpers import (
-    MN,
-    OTHER_MN,
-    OTHER_PW,
-    PW,
-    ListSink,
-    Logger,
-    counted,
-    minute,
-    running,
-    until,
-)
+from gateway_helpers import ListSink, counted, running, until
 
 from service.hj212.build import build, frame
 from service.hj212.crc import crc_hex
+from tests.infra.loggers import MN, OTHER_MN, OTHER_PW, PW, Logger, minute
 
 
 async def test_split_packets_and_several_in_one_read_are_answered_in_order() -> None:
