@@ -119,6 +119,46 @@ class Metrics:
             registry=self.registry,
         )
 
+        # HJ 212 gateway (service.gateway.server)
+        self.gateway_accepted = Counter(
+            "haze_gateway_accepted",
+            "Data packets the sink took durably (each answered with 9014 if it asked).",
+            registry=self.registry,
+        )
+        self.gateway_refused = Counter(
+            "haze_gateway_refused",
+            "Packets refused, never stored, by reason (framing, length, oversized, crc, "
+            "encoding, syntax, unknown_mn, password, cn).",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.gateway_sink_failures = Counter(
+            "haze_gateway_sink_failures",
+            "Batches the sink failed to take (their packets left unanswered: loggers retry).",
+            registry=self.registry,
+        )
+        self.gateway_unanswered = Counter(
+            "haze_gateway_unanswered",
+            "Data packets left unanswered because the sink failed.",
+            registry=self.registry,
+        )
+        self.gateway_closed = Counter(
+            "haze_gateway_connections_closed",
+            "Logger connections the gateway closed, by reason (idle, oversized, limit, "
+            "slow_reader, stop).",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.gateway_connections = Gauge(
+            "haze_gateway_connections", "Logger connections open now.", registry=self.registry
+        )
+        self.gateway_batch = Histogram(
+            "haze_gateway_batch_packets",
+            "Packets per batch handed to the sink.",
+            buckets=(1, 10, 100, 500, 1000, 2000, 5000),
+            registry=self.registry,
+        )
+
     def follow(
         self,
         *,

@@ -1,1 +1,1 @@
-"""The HJ 212 gateway (placeholder until the gateway branch lands)."""
+"""The HJ 212 gateway: loggers connect over TCP, their packets go to a sink (docs/hj212.md)."""
