@@ -34,6 +34,7 @@ from emission_list.warning_rules import RuleBook, national_rules
 from service.bus import EventBus, InProcessBus, Record, outbox
 from service.bus.kafka import KafkaBus, LoopFactory
 from service.bus.records import action_records, alert_records, dead_letter_headers
+from service.gateway.server import Gateway
 from service.metrics import Metrics
 from service.notify.ack_links import AckLinks
 from service.rate_limit import ANONYMOUS, PUBLIC, RateLimits
@@ -57,8 +58,9 @@ ACTIONS_CHUNK = 5_000
 #: The outbox row's region for enterprises moved by alerts starting or ending with time.
 BY_TIME = "(by time)"
 #: The consumers a process can run (``haze consume``); ``haze serve`` runs all by default.
-#: ``notify`` turns ``haze.actions`` into notices and runs the delivery worker.
-CONSUMERS = ("readings", "forecasts", "notify")
+#: ``notify`` turns ``haze.actions`` into notices and runs the delivery worker; ``telemetry``
+#: stores ``haze.telemetry`` and runs the compliance check (one process of it per deployment).
+CONSUMERS = ("readings", "forecasts", "notify", "telemetry")
 #: ``session.info`` key: the change stored notices (the delivery workers look at once).
 NOTICES_ADDED = "haze.notices.added"
 #: A readiness or resume probe of the database gives up after this [s].
@@ -144,6 +146,7 @@ class Runtime:
                     settings.kafka_topic_readings: settings.kafka_group_readings,
                     settings.kafka_topic_forecasts: settings.kafka_group_forecasts,
                     settings.kafka_topic_actions: settings.kafka_group_notify,
+                    settings.kafka_topic_telemetry: settings.kafka_group_telemetry,
                     settings.kafka_topic_alerts: None,  # every process follows every alert
                 },
                 consumer_loop,
@@ -165,6 +168,8 @@ class Runtime:
         self.workers: list[Worker] = []
         #: The registered HJ 212 loggers, for the gateway (loaded at start).
         self.loggers = DatabaseDirectory(settings.gateway_timezone)
+        #: The HJ 212 gateway this process runs, if any (attached by the composition root).
+        self.gateway: Gateway | None = None
         self._ticker: asyncio.Task[None] | None = None
 
     @property
@@ -184,6 +189,8 @@ class Runtime:
         await self.bus.start()
         for worker in self.workers:
             worker.start()
+        if self.gateway is not None:
+            await self.gateway.start()
         self._ticker = asyncio.create_task(self._tick(), name="haze-alert-ticker")
         self.relay.kick()  # what a crash or an outage left in the outbox
 
@@ -215,6 +222,8 @@ class Runtime:
         return checks
 
     async def stop(self) -> None:
+        if self.gateway is not None:  # answers what it holds while the bus still runs
+            await self.gateway.stop()
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):

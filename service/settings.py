@@ -268,6 +268,12 @@ class Settings(BaseSettings):
     compliance_interval_s: int = Field(
         60, ge=10, le=3600, description="The compliance check's interval (minute data)."
     )
+    compliance_grace_s: float = Field(
+        10.0,
+        gt=0,
+        description="An interval is judged at the latest this long after its first packet "
+        "(or its end, when none came), whether every logger reported or not.",
+    )
     compliance_history_weeks: int = Field(
         4,
         ge=1,

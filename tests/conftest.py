@@ -8,6 +8,10 @@
   already at the newest schema. The schema is built once per run by
   :func:`service.storage.migrate.migrate` into a template, and each test gets a copy (a file copy on
   SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL): tests are independent and cheap.
+- ``seeded_database_url`` (function, same ids): like ``database_url`` with the sample loaded
+  and a first operator token made, as ``haze serve`` prepares it on its first start; copied
+  from a template prepared once per run (``tests.infra.seeded`` holds the token's
+  secret by URL), so a test of the served app does not seed the sample again.
 - ``blank_database_url`` (function, same ids): a fresh, empty database (no schema).
 - ``engine`` (function): an engine on ``database_url``, disposed afterwards.
 - ``session`` (function): an ``AsyncSession`` on ``engine``; what the test leaves uncommitted
@@ -38,6 +42,7 @@ from service.settings import Settings
 from service.storage.engine import create_engine, make_session_maker
 from service.storage.migrate import migrate
 from tests.infra import pg_server
+from tests.infra.seeded import SEEDED_OPERATOR_SECRETS
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -158,6 +163,61 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     path = tmp_path / "haze.db"
     shutil.copyfile(request.getfixturevalue("_sqlite_migrated"), path)
     return f"sqlite+aiosqlite:///{path}"
+
+
+async def _seeded(url: str) -> str:
+    from service.bootstrap import prepare
+
+    prepared = await prepare(Settings(database_url=url))
+    assert prepared.operator_token, "a seeded template has its first operator token"
+    return prepared.operator_token
+
+
+@pytest_asyncio.fixture(scope="session")
+async def _sqlite_seeded(
+    _sqlite_migrated: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, str]:
+    path = tmp_path_factory.mktemp("sqlite-seeded") / "haze.db"
+    shutil.copyfile(_sqlite_migrated, path)
+    secret = await _seeded(f"sqlite+aiosqlite:///{path}")
+    assert not path.with_name("haze.db-wal").exists(), "template not checkpointed"
+    return path, secret
+
+
+@pytest_asyncio.fixture(scope="session")
+async def _pg_seeded(
+    _pg_admin: asyncpg.Connection, _pg_template: str, postgres_url: str
+) -> AsyncIterator[tuple[str, str]]:
+    name = f"haze_seeded_{os.getpid()}"
+    await _create_database(_pg_admin, name, _pg_template)
+    secret = await _seeded(with_database(postgres_url, name))
+    yield name, secret
+    await _pg_admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest_asyncio.fixture
+async def _postgresql_seeded(
+    _pg_admin: asyncpg.Connection, _pg_seeded: tuple[str, str], postgres_url: str
+) -> AsyncIterator[str]:
+    template, secret = _pg_seeded
+    async for url in _pg_database(_pg_admin, postgres_url, template):
+        SEEDED_OPERATOR_SECRETS[url] = secret
+        yield url
+        SEEDED_OPERATOR_SECRETS.pop(url, None)
+
+
+@pytest.fixture(params=BACKENDS)
+def seeded_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "postgresql":
+        yield request.getfixturevalue("_postgresql_seeded")
+        return
+    template, secret = request.getfixturevalue("_sqlite_seeded")
+    path = tmp_path / "haze.db"
+    shutil.copyfile(template, path)
+    url = f"sqlite+aiosqlite:///{path}"
+    SEEDED_OPERATOR_SECRETS[url] = secret
+    yield url
+    SEEDED_OPERATOR_SECRETS.pop(url, None)
 
 
 @pytest.fixture(params=BACKENDS)

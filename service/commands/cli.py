@@ -76,6 +76,12 @@ def _topics_create(args: argparse.Namespace) -> int:
     return topics_create(_settings())
 
 
+def _gateway(args: argparse.Namespace) -> int:
+    from service.commands.stream import gateway
+
+    return gateway(_settings())
+
+
 def _consume(args: argparse.Namespace) -> int:
     from service.commands.stream import consume
 
@@ -236,17 +242,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     consume = commands.add_parser(
         "consume",
-        help="run consumers alone (Kafka): readings, forecasts, notify or all",
+        help="run consumers alone (Kafka): readings, forecasts, notify, telemetry or all",
         description="Consume from Kafka until SIGTERM; scale out with the topic partitions.",
     )
     consume.add_argument(
         "which",
-        choices=["readings", "forecasts", "notify", "all"],
+        choices=["readings", "forecasts", "notify", "telemetry", "all"],
         nargs="?",
         default="all",
         help="which consumers",
     )
     consume.set_defaults(func=_consume)
+
+    gateway = commands.add_parser(
+        "gateway",
+        help="run the HJ 212 gateway alone (Kafka), for data loggers",
+        description="Accept HJ 212 data loggers on HAZE_GATEWAY_PORT (default 9212) until "
+        "SIGTERM and publish what they send to Kafka (docs/hj212.md).",
+    )
+    gateway.set_defaults(func=_gateway)
 
     token = commands.add_parser(
         "token",

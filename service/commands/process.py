@@ -7,10 +7,13 @@ build their processes here too, so they run what production runs.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import datetime as dt
+from collections.abc import Collection, Sequence
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from consumers.compliance import ComplianceWorker
 from consumers.delivery import DeliveryWorker
 from consumers.escalation import Escalator
 from consumers.forecasts import ForecastsHandler
@@ -18,14 +21,21 @@ from consumers.isolation import Isolating
 from consumers.notices import NoticesHandler
 from consumers.readings import ReadingsHandler
 from consumers.runner import ConsumerLoop
+from consumers.telemetry import TelemetryHandler
+from emission_list.compliance_rules import default_compliance_rules
 from service.api.app import create_api
 from service.bus import Handler
+from service.gateway.server import Gateway
+from service.hj212 import codes
 from service.notify.email import EmailChannel
 from service.notify.message import Channel
 from service.notify.sms import SmsChannel
 from service.notify.webhook import WebhookChannel
 from service.runtime import Runtime
 from service.settings import Settings
+from service.storage.models import Alarm
+from service.storage.repositories import lists
+from service.telemetry.routing import BusSink
 
 
 def build_runtime(settings: Settings, *, consumers: bool | Collection[str] = True) -> Runtime:
@@ -74,7 +84,60 @@ def build_runtime(settings: Settings, *, consumers: bool | Collection[str] = Tru
             worker.kick,
         )
         subscribe(settings.kafka_topic_actions, notices)
+    if "telemetry" in runtime.consumers:
+        compliance = compliance_worker(runtime)
+        runtime.workers.append(compliance)
+        telemetry = TelemetryHandler(runtime.session_maker, runtime.dead_letter, compliance.observe)
+        subscribe(settings.kafka_topic_telemetry, telemetry)
     return runtime
+
+
+def compliance_worker(runtime: Runtime) -> ComplianceWorker:
+    """The compliance check of this process, on the runtime's board and logger registry."""
+    settings = runtime.settings
+
+    async def publish(session: AsyncSession, changed: Sequence[Alarm]) -> bool:
+        runtime.announce_alarms(session, changed)
+        return False
+
+    def stored(notified: bool) -> None:
+        runtime.relay.kick()
+        if notified:
+            runtime.kick_workers()
+
+    return ComplianceWorker(
+        runtime.session_maker,
+        lambda: runtime.state.board,
+        lists.published,
+        runtime.loggers,
+        runtime.loggers.registrations,
+        default_compliance_rules(),
+        interval_s=settings.compliance_interval_s,
+        grace_s=settings.compliance_grace_s,
+        history_weeks=settings.compliance_history_weeks,
+        min_history=settings.compliance_min_history,
+        valid_flags=codes.VALID_FLAGS,
+        publish=publish,
+        stored=stored,
+        timezone=settings.gateway_timezone,
+    )
+
+
+def attach_gateway(runtime: Runtime, *, port: int | None = None) -> Gateway:
+    """An HJ 212 gateway on ``runtime``'s bus (started and stopped with it): station hourly
+    data to ``haze.readings``, enterprises' loggers to ``haze.telemetry``."""
+    settings = runtime.settings
+    sink = BusSink(
+        runtime.bus,
+        readings_topic=settings.kafka_topic_readings,
+        telemetry_topic=settings.kafka_topic_telemetry,
+        dead_letter=runtime.dead_letter,
+        valid_flags=codes.VALID_FLAGS,
+        future_tolerance=dt.timedelta(seconds=settings.telemetry_future_tolerance_s),
+        max_age=dt.timedelta(hours=settings.telemetry_max_age_h),
+    )
+    runtime.gateway = Gateway(runtime.loggers, sink, settings, runtime.metrics, port=port)
+    return runtime.gateway
 
 
 def notice_channels(settings: Settings) -> dict[str, Channel]:
@@ -90,5 +153,9 @@ def notice_channels(settings: Settings) -> dict[str, Channel]:
 
 
 def create_app(settings: Settings, *, consumers: bool = True) -> FastAPI:
-    """The API; ``consumers=False`` leaves the readings and forecasts to other processes."""
-    return create_api(build_runtime(settings, consumers=consumers))
+    """The API; ``consumers=False`` leaves the readings and forecasts to other processes.
+    With ``HAZE_GATEWAY_PORT`` set the process runs the HJ 212 gateway too."""
+    runtime = build_runtime(settings, consumers=consumers)
+    if settings.gateway_port is not None:
+        attach_gateway(runtime)
+    return create_api(runtime)

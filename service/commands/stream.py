@@ -125,8 +125,10 @@ async def _serve_operations(runtime: Runtime, port: int) -> Callable[[], Awaitab
     return stop
 
 
-async def _consume(settings: Settings, consumers: Collection[str]) -> None:
-    from service.commands.process import build_runtime
+async def _consume(
+    settings: Settings, consumers: Collection[str], *, gateway: bool = False
+) -> None:
+    from service.commands.process import attach_gateway, build_runtime
     from service.storage.engine import create_engine
     from service.storage.migrate import migrate
 
@@ -136,6 +138,8 @@ async def _consume(settings: Settings, consumers: Collection[str]) -> None:
     finally:
         await engine.dispose()
     runtime = build_runtime(settings, consumers=consumers)
+    if gateway:
+        attach_gateway(runtime)  # HAZE_GATEWAY_PORT, else 9212
     stop_operations = None
     if settings.metrics_port:
         stop_operations = await _serve_operations(runtime, settings.metrics_port)
@@ -144,7 +148,10 @@ async def _consume(settings: Settings, consumers: Collection[str]) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     await runtime.start()
-    log.info("consuming %s from %s", ", ".join(sorted(consumers)), settings.kafka_bootstrap)
+    if runtime.gateway is not None:
+        log.info("hj212 gateway on port %d, to %s", runtime.gateway.port, settings.kafka_bootstrap)
+    else:
+        log.info("consuming %s from %s", ", ".join(sorted(consumers)), settings.kafka_bootstrap)
     with contextlib.suppress(asyncio.CancelledError):
         await stop.wait()
     log.info("stopping: finishing the batch in hand")
@@ -153,18 +160,33 @@ async def _consume(settings: Settings, consumers: Collection[str]) -> None:
         await stop_operations()
 
 
-def consume(settings: Settings, which: str) -> int:
-    if not settings.kafka_bootstrap:
-        print("haze consume: set HAZE_KAFKA_BOOTSTRAP (the embedded default runs the "
-              "consumers inside haze serve)", file=sys.stderr)  # fmt: skip
-        return 2
+def _log_json() -> None:
     logging.basicConfig(
         level=logging.INFO,
         format='{"at": "%(asctime)s", "level": "%(levelname)s", "logger": "%(name)s", '
         '"message": "%(message)s"}',
     )
+
+
+def consume(settings: Settings, which: str) -> int:
+    if not settings.kafka_bootstrap:
+        print("haze consume: set HAZE_KAFKA_BOOTSTRAP (the embedded default runs the "
+              "consumers inside haze serve)", file=sys.stderr)  # fmt: skip
+        return 2
+    _log_json()
     from service.runtime import CONSUMERS
 
     consumers = CONSUMERS if which == "all" else (which,)
     asyncio.run(_consume(settings, consumers))
+    return 0
+
+
+def gateway(settings: Settings) -> int:
+    """``haze gateway``: the HJ 212 gateway alone, onto Kafka (several behind a TCP balancer)."""
+    if not settings.kafka_bootstrap:
+        print("haze gateway: set HAZE_KAFKA_BOOTSTRAP (on the embedded default, set "
+              "HAZE_GATEWAY_PORT and haze serve runs the gateway)", file=sys.stderr)  # fmt: skip
+        return 2
+    _log_json()
+    asyncio.run(_consume(settings, (), gateway=True))
     return 0

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.schemas.loggers import LoggerIn
 from service.errors import HazeError
+from service.gateway.directory import password_hash as gateway_password_hash
 from service.services.board import ActionBoard
 from service.storage.models import Logger
 from service.storage.repositories import audit, loggers, stations, utcnow
@@ -16,7 +15,7 @@ from service.storage.repositories import audit, loggers, stations, utcnow
 def password_hash(password: str) -> str:
     """The SHA-256 kept of a logger's PW (hex). A PW is a short shared secret sent in clear
     in every packet; it is hashed so that the database does not hand it out."""
-    return hashlib.sha256(password.encode()).hexdigest()
+    return gateway_password_hash(password).hex()
 
 
 def _owner_error(field: str, value: str | None, zh: str, en: str) -> HazeError:

@@ -39,6 +39,9 @@ class DatabaseDirectory:
     def lookup(self, mn: str) -> Registration | None:
         return self._by_mn.get(mn)
 
+    def registrations(self) -> list[Registration]:
+        return list(self._by_mn.values())
+
     def __len__(self) -> int:
         return len(self._by_mn)
 

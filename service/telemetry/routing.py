@@ -26,9 +26,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from service.api.schemas.readings import POLLUTANT_FIELDS
 from service.bus import EventBus, Record
 from service.bus.records import encode_reading
 from service.gateway.directory import Registration
+from service.hj212 import codes
 from service.hj212.packet import Packet
 from service.services.readings_check import ReadingsCheck
 from service.telemetry import records
@@ -36,12 +38,9 @@ from service.telemetry.units import factor, unit_of
 
 #: Pollutant code (HJ 212-2017) → the reading's field, and the unit the API takes it in.
 STATION_POLLUTANTS: dict[str, tuple[str, str]] = {
-    "a34004": ("pm25", "µg/m³"),
-    "a34002": ("pm10", "µg/m³"),
-    "a21026": ("so2", "µg/m³"),
-    "a21004": ("no2", "µg/m³"),
-    "a05024": ("o3", "µg/m³"),
-    "a21005": ("co", "mg/m³"),
+    code: (field, "mg/m³" if field == "co" else "µg/m³")
+    for field, code in codes.LIST_CODES.items()
+    if field in POLLUTANT_FIELDS
 }
 #: Stack concentrations are read in mg/m³ (the emission standards' unit).
 CEMS_UNIT = "mg/m³"

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from service.hj212 import codes
+
 #: Spellings a registration may use, each to its canonical form.
 UNIT_SPELLINGS: dict[str, str] = {
     "ng/m³": "ng/m³",
@@ -32,26 +34,15 @@ UNIT_SPELLINGS: dict[str, str] = {
     "m/s": "m/s",
     "℃": "℃",
     "°C": "℃",
+    "°": "°",
     "kPa": "kPa",
     "Pa": "Pa",
 }
 #: Mass concentrations in µg/m³ per unit.
 _MICROGRAMS = {"ng/m³": 1e-3, "µg/m³": 1.0, "mg/m³": 1e3}
 
-#: The pollutant codes of HJ 212-2017 Table B.2 the service reads, with the table's unit
-#: (O3 is not in the table; stations send it as a05024, in µg/m³ by common practice).
-TABLE_B2_UNITS: dict[str, str] = {
-    "a34004": "ng/m³",  # PM2.5
-    "a34002": "ng/m³",  # PM10
-    "a21026": "mg/m³",  # SO2
-    "a21004": "mg/m³",  # NO2
-    "a21005": "mg/m³",  # CO
-    "a05024": "µg/m³",  # O3 (not in Table B.2)
-    "a21002": "mg/m³",  # NOx
-    "a34013": "mg/m³",  # smoke / particulate
-    "a19001": "%",  # O2
-    "a00000": "m³/s",  # flue-gas flow
-}
+#: The unit of each code in HJ 212-2017 Table B.2 (``service/hj212/codes.json``).
+TABLE_B2_UNITS: dict[str, str] = {p.code: p.unit for p in codes.POLLUTANTS.values()}
 
 
 def canonical_unit(unit: str) -> str | None:

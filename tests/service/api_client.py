@@ -57,18 +57,28 @@ def api_settings(database_url: str, **overrides: object) -> Settings:
 
 
 @asynccontextmanager
-async def served_api(database_url: str, **overrides: object) -> AsyncIterator[Api]:
+async def served_api(
+    database_url: str, *, gateway: bool = False, **overrides: object
+) -> AsyncIterator[Api]:
     """The app on a seeded database with these settings, its lifespan running, and the
-    operator token of its first start in ``secrets["operator"]``."""
+    operator token of its first start in ``secrets["operator"]``. A database of
+    ``seeded_database_url`` is prepared already (its secret is known); any other is
+    prepared here as ``haze serve`` would. ``gateway``: with the HJ 212 gateway on an
+    ephemeral port (``api.runtime.gateway.port``)."""
     from service.bootstrap import prepare
-    from service.commands.process import create_app
+    from service.commands.process import attach_gateway, create_app
+    from tests.infra.seeded import SEEDED_OPERATOR_SECRETS
 
     settings = api_settings(database_url, **overrides)
-    prepared = await prepare(settings)
+    secret = SEEDED_OPERATOR_SECRETS.get(database_url)
+    if secret is None:
+        secret = (await prepare(settings)).operator_token
     app = create_app(settings)
+    if gateway:
+        attach_gateway(app.state.runtime, port=0)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://haze") as client:
             found = Api(client, app)
-            found.secrets["operator"] = prepared.operator_token or ""
+            found.secrets["operator"] = secret or ""
             yield found

@@ -14,8 +14,8 @@ from tests.infra.receiver import Receiver
 
 
 @pytest_asyncio.fixture
-async def api(database_url: str) -> AsyncIterator[Api]:
-    async with served_api(database_url) as found:
+async def api(seeded_database_url: str) -> AsyncIterator[Api]:
+    async with served_api(seeded_database_url) as found:
         found.secrets["station"] = await found.token("station", station_ids=STATION_IDS)
         found.secrets["enterprise"] = await found.token(
             "enterprise", enterprise_id=found.enterprise_id
@@ -32,10 +32,10 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 @pytest_asyncio.fixture
-async def notify_api(database_url: str) -> AsyncIterator[Api]:
+async def notify_api(seeded_database_url: str) -> AsyncIterator[Api]:
     """The app with retries in a test's patience; tokens of the sample's first enterprise
     (``enterprise``), of its second (``other``) and of a station."""
-    async with served_api(database_url, **FAST_RETRIES) as found:
+    async with served_api(seeded_database_url, **FAST_RETRIES) as found:
         found.secrets["enterprise"] = await found.token(
             "enterprise", enterprise_id=found.enterprise_id
         )

@@ -95,9 +95,9 @@ async def _count_tokens(api: Api) -> int:
 
 
 @pytest_asyncio.fixture
-async def uncached_api(database_url: str) -> AsyncIterator[Api]:
+async def uncached_api(seeded_database_url: str) -> AsyncIterator[Api]:
     """The app with ``token_cache_s=0``: every request reads its token's row."""
-    async with served_api(database_url, token_cache_s=0) as found:
+    async with served_api(seeded_database_url, token_cache_s=0) as found:
         found.secrets["enterprise"] = await found.token(
             "enterprise", enterprise_id=found.enterprise_id
         )

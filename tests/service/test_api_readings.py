@@ -62,9 +62,9 @@ async def _post(api: Api, rows: object, role: str = "operator", **params: str) -
 
 
 @asynccontextmanager
-async def _own_app(database_url: str, **overrides: object) -> AsyncIterator[Api]:
+async def _own_app(seeded_database_url: str, **overrides: object) -> AsyncIterator[Api]:
     """The app on a seeded database with other settings (as the ``api`` fixture builds it)."""
-    async with served_api(database_url, **overrides) as found:
+    async with served_api(seeded_database_url, **overrides) as found:
         yield found
 
 
@@ -224,9 +224,9 @@ async def test_a_body_that_is_not_a_list_is_refused_whole(api: Api) -> None:
 
 
 async def test_a_body_above_the_configured_limit_is_413_and_nothing_is_stored(
-    database_url: str,
+    seeded_database_url: str,
 ) -> None:
-    async with _own_app(database_url, max_body_bytes=2048) as api:
+    async with _own_app(seeded_database_url, max_body_bytes=2048) as api:
         small = [_row(hours_ago=h) for h in range(3)]  # about 450 bytes
         assert (await _post(api, small)).json() == {"accepted": 3, "rejected": []}
         large = [_row(hours_ago=h) for h in range(3, 23)]  # about 3,000 bytes

@@ -15,7 +15,7 @@ from list_reference import SAMPLE, expected_ids
 
 #: The pages' queries on PostgreSQL (the embedded SQLite default is what the browser tests
 #: in tests/console/ run on); both databases would double this module's time for little.
-pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+pytestmark = pytest.mark.parametrize("seeded_database_url", ["postgresql"], indirect=True)
 
 
 ROW_LINK = re.compile(r'<th scope="row">\s*<a href="/enterprises/([0-9A-Z]+)"')

@@ -23,8 +23,8 @@ HOOK = "http://127.0.0.1:9/hook"
 
 
 @pytest.fixture
-async def notify_api(database_url: str) -> AsyncIterator[Api]:
-    async with served_api(database_url, **FAST_RETRIES) as found:
+async def notify_api(seeded_database_url: str) -> AsyncIterator[Api]:
+    async with served_api(seeded_database_url, **FAST_RETRIES) as found:
         found.secrets["enterprise"] = await found.token(
             "enterprise", enterprise_id=found.enterprise_id
         )
@@ -131,12 +131,12 @@ async def test_an_enterprise_acknowledges_its_own_notice_and_leaves_the_operator
 
 
 async def test_a_dead_delivery_is_listed_and_sent_again_from_the_page(
-    database_url: str,
+    seeded_database_url: str,
 ) -> None:
     receiver = await Receiver(fail_first=10**6, fail_status=500).start()
     try:
         async with (
-            served_api(database_url, **FAST_RETRIES, notify_give_up_hours=0.0005) as api,
+            served_api(seeded_database_url, **FAST_RETRIES, notify_give_up_hours=0.0005) as api,
             console_visitor(api, api.secrets["operator"]) as operator,
         ):
             made = await operator.post(
@@ -259,7 +259,7 @@ FROM notices
 """
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("seeded_database_url", ["postgresql"], indirect=True)
 async def test_the_pages_queries_use_their_indexes_at_100000_notices(api: Api) -> None:
     from sqlalchemy import event, text
 

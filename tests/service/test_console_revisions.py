@@ -24,7 +24,7 @@ from tests.console.list_files import bad_row, csv_bytes, list_rows, new_codes, x
 
 #: The pages' queries on PostgreSQL (the embedded SQLite default is what the browser tests
 #: in tests/console/ run on); both databases would double this module's time for little.
-pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+pytestmark = pytest.mark.parametrize("seeded_database_url", ["postgresql"], indirect=True)
 
 
 ENTRIES = kundulun_list().entries
@@ -297,11 +297,11 @@ async def test_a_file_that_cannot_be_read_is_a_clear_problem(
 
 
 async def test_the_import_alone_takes_files_above_the_body_limit_up_to_its_own(
-    database_url: str,
+    seeded_database_url: str,
 ) -> None:
     limits = {"max_body_bytes": 4096, "console_upload_bytes": 64 * 1024}
     async with (
-        served_api(database_url, **limits) as api,
+        served_api(seeded_database_url, **limits) as api,
         console_visitor(api, api.secrets["operator"]) as visitor,
     ):
         number = await _open_draft(visitor)

@@ -14,7 +14,7 @@ from emission_list.reference.aqi import category, iaqi
 
 #: The pages' queries on PostgreSQL (the embedded SQLite default is what the browser tests
 #: in tests/console/ run on); both databases would double this module's time for little.
-pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+pytestmark = pytest.mark.parametrize("seeded_database_url", ["postgresql"], indirect=True)
 
 
 LOCAL = dt.timezone(dt.timedelta(hours=8))

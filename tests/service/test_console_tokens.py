@@ -15,7 +15,7 @@ from service.storage.models import AuditEntry, Token
 
 #: The pages' queries on PostgreSQL (the embedded SQLite default is what the browser tests
 #: in tests/console/ run on); both databases would double this module's time for little.
-pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+pytestmark = pytest.mark.parametrize("seeded_database_url", ["postgresql"], indirect=True)
 
 
 def _secret_on(page: str) -> str:

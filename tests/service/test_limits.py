@@ -43,10 +43,10 @@ def _assert_rate_limited(answer: object, limit: int) -> None:
 
 
 async def test_the_request_over_a_tokens_limit_gets_429_with_retry_after_and_ratelimit_headers(
-    database_url: str,
+    seeded_database_url: str,
 ) -> None:
     async with served_api(
-        database_url, rate_limit_enterprise="3/hour", rate_limit_operator="2/hour"
+        seeded_database_url, rate_limit_enterprise="3/hour", rate_limit_operator="2/hour"
     ) as api:
         enterprise = _bearer(await api.token("enterprise", enterprise_id=api.enterprise_id))
         other = _bearer(await api.token("enterprise", enterprise_id=api.enterprise_id))
@@ -66,9 +66,9 @@ async def test_the_request_over_a_tokens_limit_gets_429_with_retry_after_and_rat
 
 
 async def test_requests_without_a_valid_token_are_limited_per_client_address(
-    database_url: str,
+    seeded_database_url: str,
 ) -> None:
-    async with served_api(database_url, rate_limit_anonymous="2/hour") as api:
+    async with served_api(seeded_database_url, rate_limit_anonymous="2/hour") as api:
         unknown = _bearer("haze_" + "x" * 43)
         assert (await api.client.get("/api/v1/regions")).status_code == 401
         assert (await api.client.get("/api/v1/regions", headers=unknown)).status_code == 401
@@ -78,8 +78,8 @@ async def test_requests_without_a_valid_token_are_limited_per_client_address(
         assert valid.status_code == 200  # a valid token counts against its own limit
 
 
-async def test_an_invalid_body_counts_once_against_the_limit(database_url: str) -> None:
-    async with served_api(database_url, rate_limit_operator="2/hour") as api:
+async def test_an_invalid_body_counts_once_against_the_limit(seeded_database_url: str) -> None:
+    async with served_api(seeded_database_url, rate_limit_operator="2/hour") as api:
         bad = await api.client.post(TOKENS, json={"role": "nobody"}, headers=api.as_("operator"))
         assert bad.status_code == 422
         assert (await api.client.get("/api/v1/regions", headers=api.as_("operator"))).is_success

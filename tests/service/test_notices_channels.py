@@ -50,7 +50,7 @@ async def gateway() -> AsyncIterator[tuple[Gateway, int]]:
 
 @pytest.fixture
 async def channels_api(
-    database_url: str, gateway: tuple[Gateway, int], smtp_server: tuple[Mailbox, int]
+    seeded_database_url: str, gateway: tuple[Gateway, int], smtp_server: tuple[Mailbox, int]
 ) -> AsyncIterator[Api]:
     settings = {
         **FAST_RETRIES,
@@ -61,7 +61,7 @@ async def channels_api(
         "smtp_from": "notices@kundulun.example.gov.cn",
         "public_url": "http://haze",
     }
-    async with served_api(database_url, **settings) as found:
+    async with served_api(seeded_database_url, **settings) as found:
         found.secrets["enterprise"] = await found.token(
             "enterprise", enterprise_id=found.enterprise_id
         )

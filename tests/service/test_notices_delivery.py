@@ -124,10 +124,10 @@ async def test_a_receiver_that_answers_410_disables_its_subscription(
 
 
 async def test_a_notice_undelivered_past_the_give_up_is_dead_listed_and_sent_again(
-    database_url: str, receiver: Receiver
+    seeded_database_url: str, receiver: Receiver
 ) -> None:
     receiver.fail_first, receiver.fail_status = 10**6, 500
-    async with served_api(database_url, **FAST_RETRIES, notify_give_up_hours=0.0005) as api:
+    async with served_api(seeded_database_url, **FAST_RETRIES, notify_give_up_hours=0.0005) as api:
         await _subscribe(api, receiver.url)
         await warn(api, "orange")
         operator = api.as_("operator")

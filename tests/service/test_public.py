@@ -90,9 +90,11 @@ async def test_the_public_page_in_both_languages_without_grades(api: Api) -> Non
     assert "performance grades" not in english
 
 
-async def test_the_grades_are_shown_a_page_at_a_time_with_the_setting(database_url: str) -> None:
+async def test_the_grades_are_shown_a_page_at_a_time_with_the_setting(
+    seeded_database_url: str,
+) -> None:
     entries = sorted(kundulun_list().entries, key=lambda e: e.enterprise_id)
-    async with served_api(database_url, public_grades=True) as api:
+    async with served_api(seeded_database_url, public_grades=True) as api:
         first = (await api.client.get("/public")).text
         assert "企业绩效分级" in first
         assert entries[0].name in first and entries[49].name in first
