@@ -179,16 +179,32 @@ async def _topic(bootstrap: str, name: str) -> None:
         await admin.close()
 
 
-async def _on_topic(bootstrap: str, topic: str) -> int:
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+async def _on_topic(bootstrap: str, topic: str, expected: int) -> int:
+    """Records on the topic, read from the start (until ``expected`` or 10 s of nothing)."""
+    from aiokafka import AIOKafkaConsumer
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )  # fmt: skip
     await consumer.start()
+    seen, quiet_since = 0, time.monotonic()
     try:
-        partitions = [TopicPartition(topic, p) for p in range(4)]
-        return sum((await consumer.end_offsets(partitions)).values())
+        while seen < expected and time.monotonic() - quiet_since < 10:
+            batch = await consumer.getmany(timeout_ms=500, max_records=10_000)
+            if batch:
+                seen += sum(len(records) for records in batch.values())
+                quiet_since = time.monotonic()
     finally:
         await consumer.stop()
+    return seen
+
+
+class _NullSink:
+    """Takes every batch at once: the gateway's own cost, without the broker."""
+
+    async def accept(self, batch) -> None:
+        return None
 
 
 async def _run(packets: int, connections: int, window: int, profile: bool) -> dict[str, object]:
@@ -222,6 +238,11 @@ async def _run(packets: int, connections: int, window: int, profile: bool) -> di
         ]
         gateway = Gateway(DictDirectory(registrations), RawSink(bus, topic), settings, metrics,
                           host="127.0.0.1", port=0)  # fmt: skip
+        null = Gateway(DictDirectory(registrations), _NullSink(), settings, Metrics(),
+                       host="127.0.0.1", port=0)  # fmt: skip
+        await null.start()
+        null_s = await _measure(null.port, packets, connections, window)
+        await null.stop()
         await gateway.start()
         profiler = cProfile.Profile() if profile else None
         if profiler:
@@ -233,7 +254,7 @@ async def _run(packets: int, connections: int, window: int, profile: bool) -> di
         await bus.stop()
         accepted = metrics.registry.get_sample_value("haze_gateway_accepted_total")
         batches = metrics.registry.get_sample_value("haze_gateway_batch_packets_count")
-        on_topic = await _on_topic(bootstrap, topic)
+        on_topic = await _on_topic(bootstrap, topic, packets)
     finally:
         if broker is not None:
             broker.stop()
@@ -247,6 +268,7 @@ async def _run(packets: int, connections: int, window: int, profile: bool) -> di
         "bare_seconds": round(bare_s, 3),
         "bare_rate": round(bare_rate, 1),
         "ratio": round(rate / bare_rate, 3),
+        "null_sink_rate": round(packets / null_s, 1),
         "accepted": accepted,
         "on_topic": on_topic,
         "mean_batch": round(accepted / batches, 1) if batches else None,
