@@ -6,10 +6,17 @@ and shifts that 8 times with the reflected polynomial 0xA001. Hence "123456789" 
 
 Since the register after a byte depends only on ``(register >> 8) ^ byte``, one lookup per
 byte in a 256-entry table is the whole step (:data:`TABLE`, built by the bitwise definition).
+Two bytes at a time go the same way: with ``word`` the next two bytes read little-endian,
+``(register >> 8) ^ word`` is the first byte's index XOR-ed in below the second byte, and
+:data:`PAIR_TABLE` (65,536 entries, built from :data:`TABLE`) gives the register after both:
+half the Python steps per packet, which is what the gateway's per-packet cost is made of.
 """
 
 from __future__ import annotations
 
+import sys
+
+_LITTLE = sys.byteorder == "little"
 POLYNOMIAL = 0xA001
 INITIAL = 0xFFFF
 
@@ -27,13 +34,28 @@ def _shift8(register: int) -> int:
 TABLE: tuple[int, ...] = tuple(_shift8(index) for index in range(256))
 
 
+def _pair(index: int) -> int:
+    return TABLE[(TABLE[index & 0xFF] >> 8) ^ (index >> 8)]
+
+
+#: The register after two bytes, indexed by ``(register >> 8) ^ (first | second << 8)``.
+PAIR_TABLE: tuple[int, ...] = tuple(_pair(index) for index in range(1 << 16))
+
+
 def crc16(data: bytes) -> int:
     """The Annex A CRC of ``data`` (the data segment, as bytes on the wire)."""
-    table = TABLE
+    pairs = PAIR_TABLE
     register = INITIAL
-    for byte in data:
-        register = table[(register >> 8) ^ byte]
+    even = len(data) & ~1
+    for word in memoryview(data[:even]).cast("H") if _LITTLE else _words(data[:even]):
+        register = pairs[(register >> 8) ^ word]
+    if even != len(data):
+        register = TABLE[(register >> 8) ^ data[-1]]
     return register
+
+
+def _words(data: bytes) -> list[int]:
+    return [data[i] | data[i + 1] << 8 for i in range(0, len(data), 2)]
 
 
 def crc_hex(data: bytes) -> str:

@@ -129,13 +129,16 @@ def parse_segment(segment: str) -> Packet:
     if start < 0 or not segment.endswith("&&") or len(segment) < start + 7:
         raise _syntax("CP is not CP=&&…&&", segment)
     header: dict[str, str] = {}
+    blanks = " " in segment[:start]
     for item in segment[:start].split(";"):
-        if not item.strip():
-            continue
         name, eq, value = item.partition("=")
         if not eq:
-            raise _syntax(f"field {item!r} has no '='", segment)
-        header[name.strip()] = value.strip()
+            if item.strip():
+                raise _syntax(f"field {item!r} has no '='", segment)
+            continue
+        if blanks:
+            name, value = name.strip(), value.strip()
+        header[name] = value
     cn, mn = header.get("CN"), header.get("MN")
     if not cn or not mn:
         raise _syntax("no CN" if not cn else "no MN", segment)
@@ -168,34 +171,58 @@ def parse_segment(segment: str) -> Packet:
     )
 
 
+#: CP item name -> (2017 code, suffix, code as sent if mapped else None), or None for a field.
+#: Names repeat across packets: one dict lookup instead of splitting and mapping each time.
+_NAMES: dict[str, tuple[str, str, str | None] | None] = {}
+_NAMES_MAX = 50_000  # a hostile logger inventing names does not grow it further
+_CODES_2005 = dict(CODES_2005)
+
+
+def _name(name: str) -> tuple[str, str, str | None] | None:
+    code, dash, suffix = name.partition("-")
+    if not dash:
+        found = None
+    else:
+        mapped = _CODES_2005.get(code)
+        found = (mapped, suffix, code) if mapped is not None else (code, suffix, None)
+    if len(_NAMES) < _NAMES_MAX:
+        _NAMES[name] = found
+    return found
+
+
 def _parse_cp(
     cp: str, segment: str
 ) -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, str]]:
+    """Items are separated by ``;`` and ``,`` alike (values are keyed by code, so the groups
+    carry nothing more)."""
     fields: dict[str, str] = {}
     values: dict[str, dict[str, str]] = {}
     original: dict[str, str] = {}
     if not cp:
         return fields, values, original
-    for group in cp.split(";"):
-        for item in group.split(","):
-            name, eq, value = item.partition("=")
-            if not eq:
-                if item.strip():
-                    raise _syntax(f"CP item {item!r} has no '='", segment)
-                continue
-            name = name.strip()
-            code, dash, suffix = name.partition("-")
-            if not dash:
-                fields[name] = value.strip()
-                continue
-            mapped = CODES_2005.get(code)
-            if mapped is not None:
-                original[mapped] = code
-                code = mapped
-            entry = values.get(code)
-            if entry is None:
-                entry = values[code] = {}
-            entry[suffix] = value.strip()
+    blanks = " " in cp or "\t" in cp
+    names = _NAMES
+    for item in cp.replace(";", ",").split(","):
+        name, eq, value = item.partition("=")
+        if not eq:
+            if item.strip():
+                raise _syntax(f"CP item {item!r} has no '='", segment)
+            continue
+        if blanks:
+            name, value = name.strip(), value.strip()
+        known = names.get(name, _NAMES)
+        if known is _NAMES:
+            known = _name(name)
+        if known is None:
+            fields[name] = value
+            continue
+        code, suffix, sent = known
+        entry = values.get(code)
+        if entry is None:
+            entry = values[code] = {}
+            if sent is not None:
+                original[code] = sent
+        entry[suffix] = value
     return fields, values, original
 
 
