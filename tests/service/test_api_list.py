@@ -74,6 +74,7 @@ def _new_entry(enterprise_id: str = NEW_ID, **changes: Any) -> dict[str, Any]:
         "baseline": {"so2": 12.0, "nox": 30.0, "pm": 45.5, "vocs": 8.0},
         "overrides": {},
         "contact": "0472-1234567",
+        "lines": [],
     }
     return entry | changes
 
