@@ -84,7 +84,10 @@ PLANS: dict[str, dict[str, list]] = {
         "control": [("焙烧烟气净化", "Baking flue-gas cleaning", 420, (0, 1))],
     },
     "lime": {
-        "production": [("1号石灰窑", "Lime kiln No. 1", 620), ("2号石灰窑", "Lime kiln No. 2", 620)],
+        "production": [
+            ("1号石灰窑", "Lime kiln No. 1", 620),
+            ("2号石灰窑", "Lime kiln No. 2", 620),
+        ],
         "control": [("窑尾除尘", "Kiln dust removal", 210, (0, 1))],
     },
     "rare_earth": {
@@ -114,7 +117,10 @@ PLANS: dict[str, dict[str, list]] = {
         ],
     },
     "equipment": {
-        "production": [("焊接装配线", "Welding and assembly line", 620), ("涂装线", "Coating line", 310)],
+        "production": [
+            ("焊接装配线", "Welding and assembly line", 620),
+            ("涂装线", "Coating line", 310),
+        ],
         "control": [
             ("焊接烟尘净化", "Welding fume extraction", 90, (0,)),
             ("涂装废气治理", "Coating exhaust treatment (RTO)", 180, (1,)),
@@ -122,7 +128,9 @@ PLANS: dict[str, dict[str, list]] = {
     },
     "heating": {
         "production": [("1号锅炉", "Boiler No. 1", 1250), ("2号锅炉", "Boiler No. 2", 1250)],
-        "control": [("脱硫脱硝除尘", "Desulphurisation, denitration and dust removal", 520, (0, 1))],
+        "control": [
+            ("脱硫脱硝除尘", "Desulphurisation, denitration and dust removal", 520, (0, 1)),
+        ],
     },
     "power": {
         "production": [
@@ -147,7 +155,9 @@ PLANS: dict[str, dict[str, list]] = {
     },
     "brick": {
         "production": [("隧道窑", "Tunnel kiln", 420), ("制坯线", "Forming line", 260)],
-        "control": [("窑炉烟气脱硫除尘", "Kiln flue-gas desulphurisation and dust removal", 150, (0,))],
+        "control": [
+            ("窑炉烟气脱硫除尘", "Kiln flue-gas desulphurisation and dust removal", 150, (0,)),
+        ],
     },
     "coating": {
         "production": [("喷涂线", "Spray coating line", 85)],
@@ -187,8 +197,8 @@ STATION_UNITS = {"a34004": "µg/m³", "a34002": "µg/m³", "a21026": "µg/m³", 
 #: what each does (see docs/compliance-sample.md).
 CHEATERS = (
     ("Puchuan Silicomanganese", "night", 0, "Produces at full normal load from 20:00 to 06:00"),
-    ("Hengtai Coking", "control_stopped", 45, "Stops its control lines 45 minutes into the warning"),
-    ("Lichuan Wind Turbine", "silent", 30, "Its loggers go silent 30 minutes into the warning"),
+    ("Hengtai Coking", "control_stopped", 45, "Stops its control lines 45 minutes in"),
+    ("Lichuan Wind Turbine", "silent", 30, "Its loggers go silent 30 minutes in"),
 )
 
 

@@ -3,10 +3,10 @@
 Columns: ``enterprise_id, name, name_en, region, industry, grade, guaranteed_supply,
 baseline_so2, baseline_nox, baseline_pm, baseline_vocs, overrides, contact, lines``
 (``overrides`` is the per-level override as JSON, ``lines`` the list of metered lines as
-JSON, each empty for none; a file without a ``lines`` column reads as entries without lines). A file read yields every entry it could
-read and, by line, every problem of every row (the header is line 1): a row that cannot be
-read at all, and every bad field found by the list's validation, so an operator fixes the
-file in one pass.
+JSON, each empty for none; a file without a ``lines`` column reads as entries without lines).
+A file read yields every entry it could read and, by line, every problem of every row (the
+header is line 1): a row that cannot be read at all, and every bad field found by the list's
+validation, so an operator fixes the file in one pass.
 """
 
 from __future__ import annotations

@@ -114,7 +114,8 @@ def test_every_bad_field_of_every_line_is_reported_at_once() -> None:
     # A line of unknown kind is not checked as a control line: P9 is not reported.
     errors = validate_entries([_entry(lines)], CATALOG, TREE.leaves, regions=TREE.ids)
     by_field = {e.field: e.message for e in errors}
-    assert "C1" in by_field["lines.4.serves"]["en"] and "治污线 C3" in by_field["lines.4.serves"]["zh-CN"]
+    serves = by_field["lines.4.serves"]
+    assert "C1" in serves["en"] and "治污线 C3" in serves["zh-CN"]
     assert "nan" in by_field["lines.2.rated_kw"]["en"]
 
 
