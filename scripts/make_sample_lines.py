@@ -188,10 +188,21 @@ UNMETERED_OTHER = ("Dairy", "Foods", "Feed")
 PRINTING_METERED_FROM = 30.0
 
 #: Units of what each kind of logger sends, by item code (HJ 212-2017 codes; O3 a05024).
-CEMS_UNITS = {"a21026": "mg/m³", "a21002": "mg/m³", "a34013": "mg/m³", "a19001": "%",
-              "a00000": "m³/s"}  # fmt: skip
-STATION_UNITS = {"a34004": "µg/m³", "a34002": "µg/m³", "a21026": "µg/m³", "a21004": "µg/m³",
-                 "a05024": "µg/m³", "a21005": "mg/m³"}  # fmt: skip
+CEMS_UNITS = {
+    "a21026": "mg/m³",
+    "a21002": "mg/m³",
+    "a34013": "mg/m³",
+    "a19001": "%",
+    "a00000": "m³/s",
+}
+STATION_UNITS = {
+    "a34004": "µg/m³",
+    "a34002": "µg/m³",
+    "a21026": "µg/m³",
+    "a21004": "µg/m³",
+    "a05024": "µg/m³",
+    "a21005": "mg/m³",
+}
 
 #: The three plants that do not cut as ordered in the winter episode, by English name, with
 #: what each does (see docs/compliance-sample.md).
@@ -268,9 +279,16 @@ def add_lines(entries: Sequence[Enterprise]) -> tuple[list[Enterprise], list[dic
             if not mine:
                 continue
             loggers.append(
-                _registration(rng, mn, "meter", entry.enterprise_id, None,
-                              {line.channel: "kW" for line in mine}, [x.line_id for x in mine])
-            )  # fmt: skip
+                _registration(
+                    rng,
+                    mn,
+                    "meter",
+                    entry.enterprise_id,
+                    None,
+                    {line.channel: "kW" for line in mine},
+                    [x.line_id for x in mine],
+                )
+            )
         if entry.industry in CEMS_INDUSTRIES and sum(entry.baseline[:2]) >= CEMS_FROM_KG_PER_DAY:
             mn = _mn(rng, "cems", taken)
             loggers.append(_registration(rng, mn, "cems", entry.enterprise_id, None, CEMS_UNITS))

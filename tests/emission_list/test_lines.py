@@ -59,8 +59,9 @@ def _problems(entries: list[Enterprise]) -> list[tuple[int, str, str]]:
 
 def test_lines_read_from_json_and_round_trip() -> None:
     entry = _entry(_lines())
-    assert entry.lines[1] == Line("C1", "control", "1号窑除尘", "Dust removal of kiln No. 1",
-                                  185.5, MN, "e201", ("P1",))  # fmt: skip
+    assert entry.lines[1] == Line(
+        "C1", "control", "1号窑除尘", "Dust removal of kiln No. 1", 185.5, MN, "e201", ("P1",)
+    )
     assert entry.lines[0].serves == () and entry.lines[0].rated_kw == 640.0
     assert Enterprise.from_dict(entry.to_dict()) == entry
     assert entry.to_dict()["lines"][1]["serves"] == ["P1"]

@@ -80,8 +80,9 @@ def test_the_three_cheaters_are_metered_and_must_cut_at_orange() -> None:
         assert cut > 0 and cut == cheater["orange_cut"] and entry.region.startswith("150203")
         assert any(line.kind == "control" for line in entry.lines)
     stopper = ENTRIES[cheaters[1]["enterprise_id"]]
-    assert any(r["kind"] == "cems" and r["enterprise_id"] == stopper.enterprise_id
-               for r in BY_MN.values())  # fmt: skip
+    assert any(
+        r["kind"] == "cems" and r["enterprise_id"] == stopper.enterprise_id for r in BY_MN.values()
+    )
 
 
 def test_the_script_reproduces_the_shipped_loggers() -> None:

@@ -374,7 +374,7 @@ INVALID_ENTRIES: list[tuple[dict[str, Any], str, str]] = [
         {"lines": [LINE, {**LINE, "line_id": "C1", "kind": "control", "channel": "e201"}]},
         "lines.1.serves",
         "line.serves_nothing",
-    ),  # fmt: skip
+    ),
 ]
 
 
