@@ -66,7 +66,7 @@ def _sample_loggers() -> dict[str, Any]:
 
 
 #: CEMS item codes (HJ 212-2017): SO2, NOx, particulate [mg/m³], O2 [%], flow [m³/s].
-CEMS_CODES: tuple[str, ...] = tuple(_profiles()["cems_codes"])
+CEMS_CODES: tuple[str, ...] = ("a21026", "a21002", "a34013", "a19001", "a00000")
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -79,7 +79,7 @@ def _mix(x: np.ndarray) -> np.ndarray:
 def _uniform(seed: int, stream: int, rows: np.ndarray, ticks: np.ndarray) -> np.ndarray:
     """Uniform deviates in [0, 1), ``(rows, ticks)``, a pure function of its arguments."""
     with np.errstate(over="ignore"):
-        key = _mix(np.asarray([seed * 1_000_003 + stream], dtype=np.uint64))
+        key = _mix(np.asarray([(seed * 1_000_003 + stream) % 2**64], dtype=np.uint64))
         r = np.asarray(rows, dtype=np.uint64)[:, None] * _GOLDEN
         t = np.asarray(ticks, dtype=np.int64).astype(np.uint64)[None, :]
         x = _mix(_mix(key ^ r) + t * np.uint64(0xD1B54A32D192ED03))
