@@ -3,7 +3,8 @@
 An entry holds what the bureau keeps per enterprise: unified social credit code, names,
 region (a leaf of the region tree), industry and grade from the catalog, the guaranteed-supply
 flag, baseline daily emissions [kg/day] of the list pollutants, optional per-level overrides
-(one plant, one policy) and a contact for notices.
+(one plant, one policy), a contact for notices and its metered lines
+(:mod:`emission_list.lines`).
 
 Entries are immutable and hold whatever they were given: a malformed value (a negative or
 non-numeric baseline, an unknown grade) is kept as is so that
@@ -12,41 +13,28 @@ non-numeric baseline, an unknown grade) is kept as is so that
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from emission_list.catalog import Action, Catalog, Measure
+from emission_list.cells import number
 from emission_list.frozen import FrozenDict
 from emission_list.levels import LIST_POLLUTANTS, Level
+from emission_list.lines import Line, read_lines
 
 #: Levels an override may be written for (keys of :attr:`Enterprise.overrides`).
 OVERRIDE_LEVELS: tuple[str, ...] = ("yellow", "orange", "red")
-#: Cell values read as "no value" (a NaN baseline, which validation reports).
-MISSING_MARKS = frozenset({"", "NA", "N/A", "/", "-", "NAN"})
 _TEXT_FIELDS = ("enterprise_id", "name", "name_en", "region", "industry", "grade", "contact")
 
 _TRUE = frozenset({"true", "1", "yes", "y", "t", "是"})
 _FALSE = frozenset({"false", "0", "no", "n", "f", "否", ""})
 
 
-def _number(value: object) -> object:
-    """A float where ``value`` reads as one, NaN where it is a missing mark, else ``value``."""
-    if value is None or (isinstance(value, str) and value.strip().upper() in MISSING_MARKS):
-        return math.nan
-    if isinstance(value, bool):
-        return value
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return value
-
-
 def _optional_number(value: object) -> object:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    return _number(value)
+    return number(value)
 
 
 def _fractions(value: object) -> tuple[object, ...] | None:
@@ -149,6 +137,9 @@ class Enterprise:
         ``Level`` keys are accepted and stored by their label).
     contact
         Who receives notices (phone or e-mail).
+    lines
+        Production and pollution-control lines with the logger channels that meter them
+        (:class:`~emission_list.lines.Line`; JSON objects are read into lines).
     """
 
     enterprise_id: str
@@ -161,6 +152,7 @@ class Enterprise:
     baseline: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
     overrides: Mapping[str, MeasureOverride] = field(default_factory=FrozenDict)
     contact: str = ""
+    lines: tuple[Line, ...] = ()
 
     def __post_init__(self) -> None:
         for name in _TEXT_FIELDS:  # numpy str_ (from arrays) becomes plain str
@@ -172,7 +164,7 @@ class Enterprise:
             baseline = [baseline.get(p, 0.0) for p in LIST_POLLUTANTS]
         if isinstance(baseline, str | bytes) or not hasattr(baseline, "__iter__"):
             baseline = (baseline,)
-        baseline = tuple(_number(v) for v in baseline)  # type: ignore[union-attr]
+        baseline = tuple(number(v) for v in baseline)  # type: ignore[union-attr]
         object.__setattr__(self, "baseline", baseline)
         overrides = FrozenDict(
             (
@@ -182,6 +174,7 @@ class Enterprise:
             for k, v in dict(self.overrides or {}).items()
         )
         object.__setattr__(self, "overrides", overrides)
+        object.__setattr__(self, "lines", read_lines(self.lines))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form, keys in :data:`ENTRY_FIELDS` order; baseline as a pollutant mapping."""
@@ -200,6 +193,7 @@ class Enterprise:
             "baseline": baseline,
             "overrides": {k: v.to_dict() for k, v in sorted(self.overrides.items())},
             "contact": self.contact,
+            "lines": [line.to_dict() for line in self.lines],
         }
 
     @classmethod
@@ -209,7 +203,7 @@ class Enterprise:
         The credit code is stripped and upper-cased; texts are stripped; numbers may be
         strings; an empty, ``NA`` or ``/`` baseline cell becomes NaN (reported by validation,
         never read as zero); a pollutant left out of a baseline mapping is 0. Flags accept
-        true/false, 1/0, yes/no, 是/否.
+        true/false, 1/0, yes/no, 是/否. ``lines`` is a list of line objects (none if left out).
         """
         baseline = data.get("baseline")
         if baseline is None:
@@ -228,6 +222,7 @@ class Enterprise:
             baseline=tuple(baseline),  # type: ignore[arg-type]
             overrides=overrides,
             contact=_text(data, "contact"),
+            lines=read_lines(data.get("lines")),
         )
 
 

@@ -18,6 +18,7 @@ from emission_list.catalog_load import is_fraction
 from emission_list.entries import OVERRIDE_LEVELS, Enterprise
 from emission_list.i18n import LANGUAGES, Text, is_bilingual, text
 from emission_list.levels import LIST_POLLUTANTS
+from emission_list.lines import LINE_MESSAGES, channel_clashes, line_problems
 
 _POLLUTANT_NAMES = {"so2": "SO2", "nox": "NOx", "pm": "PM", "vocs": "VOCs"}
 _LEVEL_NAMES = {
@@ -98,6 +99,7 @@ MESSAGES: Mapping[str, Text] = {
         "{level}第 {position} 条措施的污染物须为 SO2、NOx、PM、VOCs 之一",
         "Measure {position} at {level} must name pollutants among SO2, NOx, PM, VOCs",
     ),
+    **LINE_MESSAGES,
 }
 
 
@@ -239,6 +241,8 @@ def validate_entry(
             if not action.pollutants or set(action.pollutants) - set(LIST_POLLUTANTS):
                 code = "override.action_pollutants"
                 add(f"{where}.actions.{i}", code, level=level, position=i + 1)
+    for path, code, params in line_problems(entry.lines):
+        add(path, code, **params)
     return errors
 
 
@@ -252,7 +256,8 @@ def validate_entries(
     """Every bad field of every entry of a sequence (an import), duplicates included.
 
     A code seen before is reported as ``duplicate_id`` at each later index (messages count
-    entries from 1, as people do; ``index`` counts from 0).
+    entries from 1, as people do; ``index`` counts from 0); so is a logger channel that
+    already meters a line (``line.channel_taken``, at the later line).
     """
     errors: list[FieldError] = []
     first: dict[str, int] = {}
@@ -268,4 +273,8 @@ def validate_entries(
             errors.append(FieldError(i, eid, "enterprise_id", "duplicate_id", msg))
         else:
             first[eid] = i
+    for index, path, code, params in channel_clashes(e.lines for e in entries):
+        eid = entries[index].enterprise_id
+        errors.append(FieldError(index, eid, path, code, format_message(code, **params)))
+    errors.sort(key=lambda error: error.index)  # stable: an entry's errors in field order
     return errors

@@ -4,7 +4,9 @@ Form values are the strings a person typed, kept as typed when the form comes ba
 problems. Each input is named after the validation's field path with ``_`` for ``.``
 (``baseline.pm`` → ``baseline_pm``, ``overrides.red.fractions.vocs`` →
 ``overrides_red_fractions_vocs``); an override's actions (bilingual texts with their
-pollutants) travel as JSON in one hidden input and are listed in words beside it.
+pollutants) travel as JSON in one hidden input and are listed in words beside it, and so do
+the entry's metered lines (``lines``, shown as a table; they are edited through the API or a
+list file, the form keeps them as they are).
 Fractions are typed as fractions (0–1), as the validation messages speak of them.
 """
 
@@ -20,10 +22,12 @@ from typing import Any
 from emission_list.entries import OVERRIDE_LEVELS, Enterprise, MeasureOverride
 from emission_list.i18n import Text
 from emission_list.levels import LIST_POLLUTANTS
+from emission_list.lines import Line, read_lines
 from emission_list.revisions import FieldError
 
 TEXT_FIELDS = ("enterprise_id", "name", "name_en", "region", "industry", "grade", "contact")
 BASELINE_FIELDS = tuple(f"baseline_{p}" for p in LIST_POLLUTANTS)
+LINES_FIELD = "lines"
 #: Longest value a text input takes (the database keeps names to 200 characters).
 MAX_CHARS = 200
 _ACTION_INDEX = re.compile(r"_actions_\d+$")
@@ -57,11 +61,13 @@ def form_fields() -> tuple[str, ...]:
             clear_actions_field(level),
         )
     )
-    return (*TEXT_FIELDS, "guaranteed_supply", *BASELINE_FIELDS, *levels)
+    return (*TEXT_FIELDS, "guaranteed_supply", *BASELINE_FIELDS, *levels, LINES_FIELD)
 
 
 def input_name(path: str) -> str:
     """The input a validation field path belongs to."""
+    if path.split(".", 1)[0] == LINES_FIELD:
+        return LINES_FIELD
     name = _ACTION_INDEX.sub("_actions", path.replace(".", "_"))
     return "baseline_so2" if name == "baseline" else name
 
@@ -91,7 +97,18 @@ def values_of(entry: Enterprise) -> dict[str, str]:
         if override.actions is not None:
             actions = [a.to_dict() for a in override.actions]
             values[actions_field(level)] = json.dumps(actions, ensure_ascii=False)
+    if entry.lines:
+        lines = [line.to_dict() for line in entry.lines]
+        values[LINES_FIELD] = json.dumps(lines, ensure_ascii=False)
     return values
+
+
+def lines_of(values: Mapping[str, str]) -> tuple[Line, ...]:
+    """The lines the form carries, to show (none when their JSON does not read)."""
+    try:
+        return read_lines(json.loads(values.get(LINES_FIELD) or "[]"))
+    except (ValueError, TypeError):
+        return ()
 
 
 def values_from(form: Mapping[str, Any]) -> dict[str, str]:
@@ -119,10 +136,12 @@ def _actions(values: Mapping[str, str], level: str) -> tuple[object, str | None]
     return (actions, None) if isinstance(actions, list) else (None, "unreadable")
 
 
-def parse(values: Mapping[str, str], unreadable_actions: Text) -> ParsedForm:
+def parse(
+    values: Mapping[str, str], unreadable_actions: Text, unreadable_lines: Text
+) -> ParsedForm:
     """The entry of the form's values; every value is kept as typed (validation reports a
-    value that is not a number, a fraction or a known code), only actions that are not JSON
-    stop the entry from being read."""
+    value that is not a number, a fraction or a known code), only actions or lines that are
+    not JSON stop the entry from being read."""
     data: dict[str, Any] = {name: values.get(name, "")[:MAX_CHARS] for name in TEXT_FIELDS}
     data["guaranteed_supply"] = values.get("guaranteed_supply") == "true"
     data["baseline"] = [values.get(name, "") for name in BASELINE_FIELDS]
@@ -147,6 +166,10 @@ def parse(values: Mapping[str, str], unreadable_actions: Text) -> ParsedForm:
         if problem:
             problems[actions_field(level)] = [unreadable_actions]
     data["overrides"] = overrides
+    try:
+        data[LINES_FIELD] = read_lines(json.loads(values.get(LINES_FIELD) or "[]"))
+    except (ValueError, TypeError):
+        problems[LINES_FIELD] = [unreadable_lines]
     if problems:
         return ParsedForm(None, problems)
     return ParsedForm(Enterprise.from_dict(data))

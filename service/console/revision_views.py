@@ -38,6 +38,13 @@ _FIELDS = (
     "fractions",
     "actions",
     "row",
+    "lines",
+    "line_id",
+    "kind",
+    "rated_kw",
+    "logger",
+    "channel",
+    "serves",
 )
 #: The text of each part of a field path (``overrides.red.fractions.pm``): fields, levels and
 #: pollutants; a part not here (an action's position) is shown as it is.
@@ -100,12 +107,25 @@ def shown(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _by_line_id(value: object) -> object:
+    """An entry's lines as a mapping by line id (so a diff names the line), else ``value``."""
+    if isinstance(value, list) and all(
+        isinstance(v, Mapping) and isinstance(v.get("line_id"), str) for v in value
+    ):
+        ids = [v["line_id"] for v in value]
+        if len(set(ids)) == len(ids):
+            return {v["line_id"]: v for v in value}
+    return value
+
+
 def flat_changes(fields: Mapping[str, tuple[object, object]]) -> list[tuple[str, str, str]]:
     """``(path, old, new)`` for every value that differs, nested mappings opened
-    (``baseline.pm``, ``overrides.red.production_cut``)."""
+    (``baseline.pm``, ``overrides.red.production_cut``, ``lines.P1.rated_kw``)."""
     out: list[tuple[str, str, str]] = []
 
     def walk(path: str, old: object, new: object) -> None:
+        if path == "lines":
+            old, new = _by_line_id(old or []), _by_line_id(new or [])
         if isinstance(old, Mapping) and isinstance(new, Mapping):
             for key in sorted(set(old) | set(new), key=str):
                 walk(f"{path}.{key}", old.get(key), new.get(key))

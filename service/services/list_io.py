@@ -1,11 +1,12 @@
 """Reading and writing the emission-reduction list as CSV or XLSX.
 
 Columns: ``enterprise_id, name, name_en, region, industry, grade, guaranteed_supply,
-baseline_so2, baseline_nox, baseline_pm, baseline_vocs, overrides, contact`` (``overrides``
-is the per-level override as JSON, empty for none). A file read yields every entry it could
-read and, by line, every problem of every row (the header is line 1): a row that cannot be
-read at all, and every bad field found by the list's validation, so an operator fixes the
-file in one pass.
+baseline_so2, baseline_nox, baseline_pm, baseline_vocs, overrides, contact, lines``
+(``overrides`` is the per-level override as JSON, ``lines`` the list of metered lines as
+JSON, each empty for none; a file without a ``lines`` column reads as entries without lines).
+A file read yields every entry it could read and, by line, every problem of every row (the
+header is line 1): a row that cannot be read at all, and every bad field found by the list's
+validation, so an operator fixes the file in one pass.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def to_row(entry: Enterprise) -> dict[str, str]:
         row[f"baseline_{pollutant}"] = repr(float(value))
     row["contact"] = entry.contact
     row["overrides"] = json.dumps(data["overrides"], ensure_ascii=False) if entry.overrides else ""
+    row["lines"] = json.dumps(data["lines"], ensure_ascii=False) if entry.lines else ""
     return row
 
 
@@ -115,8 +117,9 @@ def read_file(
     for number, raw in enumerate(rows, start=2):
         try:
             data = dict(raw)
-            overrides = str(data.get("overrides") or "").strip()
-            data["overrides"] = json.loads(overrides) if overrides else {}
+            for column, empty in (("overrides", {}), ("lines", [])):
+                cell = str(data.get(column) or "").strip()
+                data[column] = json.loads(cell) if cell else empty
             entries.append(Enterprise.from_dict(data))
             lines.append(number)
         except (ValueError, TypeError, KeyError) as exc:

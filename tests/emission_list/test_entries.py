@@ -46,6 +46,7 @@ def test_entry_fields_in_stable_order():
         "baseline",
         "overrides",
         "contact",
+        "lines",
     )
 
 

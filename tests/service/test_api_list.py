@@ -74,6 +74,7 @@ def _new_entry(enterprise_id: str = NEW_ID, **changes: Any) -> dict[str, Any]:
         "baseline": {"so2": 12.0, "nox": 30.0, "pm": 45.5, "vocs": 8.0},
         "overrides": {},
         "contact": "0472-1234567",
+        "lines": [],
     }
     return entry | changes
 
@@ -342,6 +343,19 @@ async def test_adding_and_replacing_entries_in_a_draft(api: Api) -> None:
     assert revisions[-1]["number"] == number and revisions[-1]["entries"] == 91
 
 
+#: A valid production line (a new logger: no sample line uses it).
+LINE: dict[str, Any] = {
+    "line_id": "P1",
+    "kind": "production",
+    "name": "中频感应电炉",
+    "name_en": "Induction furnace",
+    "rated_kw": 1800.0,
+    "logger": "150203200000000000000ABC",
+    "channel": "e101",
+    "serves": [],
+}
+
+
 #: Invalid entries a draft keeps: (changes to a good entry, field reported, code).
 INVALID_ENTRIES: list[tuple[dict[str, Any], str, str]] = [
     ({"industry": "alchemy"}, "industry", "industry.unknown"),
@@ -355,6 +369,12 @@ INVALID_ENTRIES: list[tuple[dict[str, Any], str, str]] = [
         "baseline.not_finite",
     ),
     ({"name": ""}, "name", "name.empty"),
+    ({"lines": [{**LINE, "rated_kw": -5}]}, "lines.0.rated_kw", "line.rated_kw"),
+    (
+        {"lines": [LINE, {**LINE, "line_id": "C1", "kind": "control", "channel": "e201"}]},
+        "lines.1.serves",
+        "line.serves_nothing",
+    ),
 ]
 
 
@@ -373,6 +393,45 @@ async def test_an_invalid_entry_is_kept_in_the_draft_with_its_problems_listed(ap
         assert diff["added"] == [NEW_ID] and diff["changed"] == {}
     chinese = await _put(api, number, _new_entry(industry="alchemy"))
     assert chinese.json()["problems"][0]["message"] == "未知行业 alchemy"
+
+
+async def test_lines_are_stored_returned_and_diffed_and_a_taken_channel_is_refused_at_publishing(
+    api: Api,
+) -> None:
+    number = await _draft(api)
+    control = {**LINE, "line_id": "C1", "kind": "control", "channel": "e201", "serves": ["P1"]}
+    lines = [LINE, control]
+    stored = await _put(api, number, _new_entry(lines=lines))
+    assert stored.status_code == 201 and stored.json()["problems"] == [], stored.text
+    diff = await _diff(api, number)
+    assert diff["added"] == [NEW_ID]
+    # A change of lines is a change of the entry.
+    metered = next(e for e in ENTRIES if e.lines and e.enterprise_id != api.enterprise_id)
+    before = [line.to_dict() for line in metered.lines]
+    after = [{**before[0], "rated_kw": before[0]["rated_kw"] + 100}, *before[1:]]
+    assert (await _put(api, number, metered.to_dict() | {"lines": after})).status_code == 200
+    changed = (await _diff(api, number))["changed"]
+    assert changed == {metered.enterprise_id: {"lines": {"old": before, "new": after}}}
+    # Another entry metered by the same logger channel: kept in the draft, refused at publishing.
+    clash = REGRADED.to_dict() | {"lines": [{**LINE, "line_id": "X1"}]}
+    assert (await _put(api, number, clash)).json()["problems"] == []  # fine on its own
+    refused = await api.client.post(
+        f"{REVISIONS}/{number}/publish", params={"lang": "en"}, headers=api.as_("operator")
+    )
+    error = _error(refused, 422, "revision.invalid")
+    (detail,) = error["details"]
+    later = max(NEW_ID, REGRADED.enterprise_id)  # entries are validated by credit code
+    assert (detail["enterprise_id"], detail["field"], detail["code"]) == (
+        later,
+        "lines.0.channel",
+        "line.channel_taken",
+    )
+    assert LINE["logger"] in detail["message"]["en"] and "e101" in detail["message"]["zh-CN"]
+    await _put(api, number, REGRADED.to_dict())
+    published = await api.client.post(f"{REVISIONS}/{number}/publish", headers=api.as_("operator"))
+    assert published.status_code == 200, published.text
+    entry = await api.client.get(f"{LIST}/enterprises/{NEW_ID}", headers=api.as_("operator"))
+    assert entry.json()["entry"]["lines"] == lines
 
 
 async def test_an_entry_under_a_bad_credit_code_is_kept_with_the_code_problem(api: Api) -> None:
@@ -861,6 +920,13 @@ MALFORMED = [
     {"overrides": {"red": {"actions": [{"code": "own.stop"}]}}},
     {"baseline": {"so2": {"value": 1}, "nox": 1, "pm": 1, "vocs": 1}},
     {"name": {"zh-CN": "包头测试"}},
+    {"lines": "P1"},
+    {"lines": [5]},
+    {"lines": {"P1": LINE}},
+    {"lines": [{**LINE, "name": ["a"]}]},
+    {"lines": [{**LINE, "serves": {"P1": 1}}]},
+    {"lines": [{**LINE, "rated_kw": {"kw": 1}}]},
+    {"lines": [{**LINE, "rated_kw": None, "logger": None}]},
 ]
 
 

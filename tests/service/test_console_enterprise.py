@@ -230,3 +230,24 @@ async def test_past_orders_list_the_warnings_over_its_region_with_what_they_requ
     assert required in text
     assert _actions(rows) == [a["text"] for a in during["actions"]]
     assert "Ended" in _text(english) and "Orange" in _text(english)
+
+
+async def test_the_lines_table_lists_every_metered_line_of_the_entry(api: Api) -> None:
+    entry = next(e for e in SAMPLE.entries if len(e.lines) >= 3)
+    async with console_visitor(api, api.secrets["operator"]) as visitor:
+        english = await _page(visitor, f"/enterprises/{entry.enterprise_id}", "en")
+        chinese = await _page(visitor, f"/enterprises/{entry.enterprise_id}", "zh-CN")
+    rows = re.findall(r"<tr>\s*<th scope=\"row\"><code>.*?</tr>", _section(english, "lines"), re.S)
+    assert len(rows) == len(entry.lines)
+    for row, line in zip(rows, entry.lines, strict=True):
+        text = _text(row)
+        assert line.line_id in text and line.logger in text and line.channel in text
+        assert line.name_en in text and str(line.rated_kw) in text
+        assert ("Pollution control" if line.is_control else "Production") in text
+        assert ", ".join(line.serves) in text
+    table = _text(_section(chinese, "lines"))
+    assert all(line.name in table for line in entry.lines) and "治污线" in table
+    unmetered = next(e for e in SAMPLE.entries if not e.lines)
+    async with console_visitor(api, api.secrets["operator"]) as visitor:
+        page = await _page(visitor, f"/enterprises/{unmetered.enterprise_id}", "en")
+    assert "The list records no metered lines." in _text(_section(page, "lines"))

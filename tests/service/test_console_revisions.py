@@ -151,7 +151,8 @@ async def test_a_bad_value_is_shown_beside_its_field_with_the_typed_values_kept(
 
 
 async def test_an_unchanged_form_changes_nothing(api: Api) -> None:
-    entry = next(e for e in ENTRIES if e.overrides)  # overrides and actions travel too
+    # overrides, actions and lines travel too
+    entry = next(e for e in ENTRIES if e.overrides and e.lines)
     async with console_visitor(api, api.secrets["operator"]) as visitor:
         number = await _open_draft(visitor)
         url = f"/revisions/{number}/enterprises/{entry.enterprise_id}"
@@ -164,7 +165,8 @@ async def test_an_unchanged_form_changes_nothing(api: Api) -> None:
         )
         hidden = dict(
             re.findall(
-                r'<input type="hidden" name="(overrides_[a-z]+_actions)" value="([^"]*)"', page.text
+                r'<input type="hidden" name="(overrides_[a-z]+_actions|lines)" value="([^"]*)"',
+                page.text,
             )
         )
         selected = dict(

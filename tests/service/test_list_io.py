@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -63,3 +64,41 @@ def test_every_problem_of_every_row_is_reported_by_line_and_good_rows_kept(tmp_p
     assert (5, "credit_code.check") in found
     assert not any(line == 2 for line, _ in found)
     assert len(result.entries) == 3
+
+
+def test_lines_are_read_from_their_json_column_and_their_problems_reported_by_line(
+    tmp_path: Path,
+) -> None:
+    metered = [e for e in kundulun_list().entries if e.lines][:4]
+    rows = [to_row(e) for e in metered]
+    assert json.loads(rows[0]["lines"]) == [line.to_dict() for line in metered[0].lines]
+    rows[1]["lines"] = "[{not json"
+    rows[2]["lines"] = rows[0]["lines"]  # the same logger channels as line 2's
+    bad = json.loads(rows[3]["lines"])
+    bad[0]["rated_kw"] = 0
+    rows[3]["lines"] = json.dumps(bad, ensure_ascii=False)
+    path = tmp_path / "lines.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    result = read(path)
+    found = {(p.line, p.field, p.code) for p in result.problems}
+    assert (3, "row", "row.unreadable") in found
+    assert (4, "lines.0.channel", "line.channel_taken") in found
+    assert (5, "lines.0.rated_kw", "line.rated_kw") in found
+    assert not any(line == 2 for line, _, _ in found)
+    assert result.entries[0] == metered[0]
+
+
+def test_a_file_without_a_lines_column_reads_entries_without_lines(tmp_path: Path) -> None:
+    entries = kundulun_list().entries[:3]
+    columns = [c for c in COLUMNS if c != "lines"]
+    path = tmp_path / "old.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(to_row(e) for e in entries)
+    result = read(path)
+    assert result.problems == [] and all(e.lines == () for e in result.entries)
+    assert [e.enterprise_id for e in result.entries] == [e.enterprise_id for e in entries]

@@ -15,6 +15,7 @@ from service.api.deps import LanguageDep, OperatorDep, PrincipalDep, RuntimeDep,
 from service.api.schemas.inputs import INT_MAX
 from service.api.schemas.lists import (
     ENTRY_EXAMPLE,
+    LINES_DOC,
     DiffOut,
     DraftIn,
     EntryOut,
@@ -119,7 +120,7 @@ async def post_revision(
 async def put_entry(
     number: RevisionNumber,
     enterprise_id: str,
-    entry: Annotated[dict[str, Any], Body(examples=[ENTRY_EXAMPLE])],
+    entry: Annotated[dict[str, Any], Body(examples=[ENTRY_EXAMPLE], description=LINES_DOC)],
     operator: OperatorDep,
     runtime: RuntimeDep,
     session: SessionDep,

@@ -27,7 +27,37 @@ ENTRY_EXAMPLE: dict[str, Any] = {
     "baseline": {"so2": 820.0, "nox": 1460.0, "pm": 390.0, "vocs": 120.0},
     "overrides": {"red": {"production_cut": 0.5}},
     "contact": "0472-0000000",
+    "lines": [
+        {
+            "line_id": "P1",
+            "kind": "production",
+            "name": "1号烧结机",
+            "name_en": "Sintering machine No. 1",
+            "rated_kw": 9800.0,
+            "logger": "010000A8900016F000169DC0",
+            "channel": "e101",
+            "serves": [],
+        },
+        {
+            "line_id": "C1",
+            "kind": "control",
+            "name": "1号烧结机脱硫脱硝",
+            "name_en": "Desulphurisation and denitration of sintering machine No. 1",
+            "rated_kw": 2600.0,
+            "logger": "010000A8900016F000169DC0",
+            "channel": "e201",
+            "serves": ["P1"],
+        },
+    ],
 }
+#: What the entry document's ``lines`` hold (shown in the API's documentation).
+LINES_DOC = (
+    "`lines`: the enterprise's metered lines (分表计电), each `{line_id, kind: production|"
+    "control, name, name_en, rated_kw [kW, > 0], logger (MN of the data logger), channel (the "
+    "item code of the line's active power [kW] in that logger's packets, e.g. `e101` for "
+    "`e101-Rtd=812.4`; one line per logger channel across the list), serves (a control line: "
+    "the production line ids it treats)}`; empty for none."
+)
 
 
 class ListItemOut(BaseModel):
@@ -59,7 +89,7 @@ class EntryOut(BaseModel):
     """An entry in full: the fields of ``PUT /list/revisions/{n}/enterprises/{id}``."""
 
     revision: int
-    entry: dict[str, Any] = Field(examples=[ENTRY_EXAMPLE])
+    entry: dict[str, Any] = Field(examples=[ENTRY_EXAMPLE], description=LINES_DOC)
 
 
 class EntryProblem(BaseModel):

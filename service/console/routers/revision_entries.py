@@ -88,13 +88,23 @@ async def _form_page(
         "pollutants": LIST_POLLUTANTS,
         "form": entry_form,
         "actions": _actions_in_words(values),
+        "lines": entry_form.lines_of(values),
     }
     return render(request, "revisions/entry.html", context, status=status)
 
 
+def _parse(values: Mapping[str, str]) -> entry_form.ParsedForm:
+    table = texts()
+    return entry_form.parse(
+        values,
+        table.text("revisions.entry.actions_unreadable"),
+        table.text("revisions.entry.lines_unreadable"),
+    )
+
+
 def _check(runtime: Runtime, values: Mapping[str, str]) -> dict[str, list[Text]]:
     """The problems of prefilled values, as saving them would report them."""
-    parsed = entry_form.parse(values, texts().text("revisions.entry.actions_unreadable"))
+    parsed = _parse(values)
     if parsed.entry is None:
         return parsed.problems
     tree = runtime.state.tree
@@ -111,7 +121,7 @@ async def _save(
     previous_id: str | None,
 ) -> Response:
     values = entry_form.values_from(await request.form())
-    parsed = entry_form.parse(values, texts().text("revisions.entry.actions_unreadable"))
+    parsed = _parse(values)
     problems = parsed.problems
     if parsed.entry is not None:
         tree = runtime.state.tree
