@@ -254,3 +254,9 @@ def kundulun_episode() -> Episode:
             for item in spec["readings"][key]
         ),
     )
+
+
+def kundulun_loggers() -> list[dict[str, Any]]:
+    """The sample's data loggers (``kundulun_loggers.json``): power meters and CEMS of the
+    listed enterprises and the stations' loggers, each with its sample password and units."""
+    return [dict(logger) for logger in _load("kundulun_loggers.json")["loggers"]]
