@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from emission_list.i18n import Text
 from service.console import auth, csrf
 from service.console.routers import (
+    alarms,
     dashboard,
     enterprises,
     lists,
@@ -38,6 +39,7 @@ ROUTERS = tuple(
         lists,
         enterprises,
         notices,
+        alarms,
         revisions,
         warnings,
         tokens,

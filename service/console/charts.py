@@ -4,6 +4,8 @@
 warning criteria of 环大气〔2024〕6号 read the forecast daily AQI against them).
 :func:`hourly_chart`: a station's hourly AQI over a run of hours on the six HJ 633 category
 bands; a line joins consecutive hours only, so a missing hour is a visible gap.
+:func:`series_chart`: a logger's values around an alarm against time, one line per code, with
+the allowed value (the cut load, the emission limit) and the alarm's start and clearing.
 """
 
 from __future__ import annotations
@@ -196,4 +198,131 @@ def hourly_chart(
     levels = [Line(v, round(bottom - v * scale, 1)) for v in (0, *BAND_TOPS) if v <= axis]
     return HourlyChart(
         width, height, left, right, top, bottom, bands, runs, points, gaps, ticks, levels
+    )
+
+
+@dataclass(frozen=True)
+class ValueTick:
+    value: float
+    y: float
+
+
+@dataclass(frozen=True)
+class TimeTick:
+    at: dt.datetime  # local time
+    x: float
+
+
+@dataclass(frozen=True)
+class SeriesDot:
+    at: dt.datetime  # local time, the interval's start
+    value: float
+    flag: str
+    valid: bool
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class SeriesLine:
+    code: str
+    index: int  # the line's place (its colour class)
+    runs: list[str]  # polyline points of each run without a missing value
+    dots: list[SeriesDot]
+
+
+@dataclass(frozen=True)
+class SeriesChart:
+    width: float
+    height: float
+    plot_left: float
+    plot_right: float
+    plot_top: float
+    baseline: float
+    lines: list[SeriesLine]
+    allowed: ValueTick | None
+    marks: list[tuple[str, float]]  # ("started" | "cleared", x)
+    ticks: list[ValueTick]
+    times: list[TimeTick]
+
+    @property
+    def empty(self) -> bool:
+        return not any(line.dots for line in self.lines)
+
+
+def _first(point: tuple[dt.datetime, str, float | None, str]) -> dt.datetime:
+    return point[0]
+
+
+def _nice_step(span: float) -> float:
+    """A round step giving about four ticks over ``span`` (1, 2 or 5 × 10^n)."""
+    raw = span / 4 if span > 0 else 1.0
+    power = 10 ** np.floor(np.log10(raw))
+    return float(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
+
+
+#: Data flags of HJ 212-2017 (Table 6) shown as valid: N, normal. Others are drawn hollow.
+NORMAL_FLAGS = frozenset({"N"})
+
+
+def series_chart(
+    points: Sequence[tuple[dt.datetime, str, float | None, str]],
+    *,
+    allowed: float | None = None,
+    valid_flags: frozenset[str] = NORMAL_FLAGS,
+    started: dt.datetime | None = None,
+    cleared: dt.datetime | None = None,
+    width: float = 720,
+    height: float = 260,
+) -> SeriesChart:
+    """Points ``(start of interval, code, value, data flag)`` (aware times; a None value
+    breaks its line) against time from the earliest point to the latest, the y axis from 0 to a
+    round value above the largest value and ``allowed``."""
+    left, right, top, bottom = 48.0, width - 12, 12.0, height - 28
+    times = [at for at, _, _, _ in points]
+    marked = [m for m in (started, cleared) if m is not None]
+    first, last = min(times + marked, default=None), max(times + marked, default=None)
+    values = [v for _, _, v, _ in points if v is not None and np.isfinite(v)]
+    largest = max([*values, allowed or 0.0, 0.0])
+    step = _nice_step(largest * 1.1)
+    axis = step * max(1, int(np.ceil(largest * 1.1 / step)))
+    span = (last - first).total_seconds() if first and last and last > first else 1.0
+
+    def x_of(at: dt.datetime) -> float:
+        return round(left + (at - first).total_seconds() / span * (right - left), 1)  # type: ignore[operator]
+
+    def y_of(value: float) -> float:
+        return round(bottom - min(max(value, 0.0), axis) / axis * (bottom - top), 1)
+
+    lines = []
+    for index, code in enumerate(dict.fromkeys(code for _, code, _, _ in points)):
+        runs, run, dots = [], [], []
+        for at, _, value, flag in sorted((p for p in points if p[1] == code), key=_first):
+            if value is None or not np.isfinite(value):
+                if run:
+                    runs.append(" ".join(run))
+                run = []
+                continue
+            x, y = x_of(at), y_of(value)
+            local = at.astimezone(LOCAL_TIME)
+            dots.append(SeriesDot(local, value, flag, flag in valid_flags, x, y))
+            run.append(f"{x},{y}")
+        if run:
+            runs.append(" ".join(run))
+        lines.append(SeriesLine(code, index % 4, runs, dots))
+    ticks = [ValueTick(round(step * i, 6), y_of(step * i)) for i in range(int(axis / step) + 1)]
+    marks = [(name, x_of(at)) for name, at in (("started", started), ("cleared", cleared)) if at]
+    chosen = [first + (last - first) * i / 4 for i in range(5)] if first and last else []
+    return SeriesChart(
+        width,
+        height,
+        left,
+        right,
+        top,
+        bottom,
+        lines,
+        None if allowed is None else ValueTick(allowed, y_of(allowed)),
+        marks,
+        ticks,
+        [TimeTick(at.astimezone(LOCAL_TIME), x_of(at)) for at in chosen],
     )

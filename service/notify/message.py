@@ -15,12 +15,24 @@ from emission_list.i18n import Text
 
 #: The events a subscription can ask for. ``actions.ended`` is the termination notice (the
 #: enterprise's warning ended: it may resume production); it goes to every ``actions.changed``
-#: subscription.
-EVENTS = ("actions.changed", "alert.issued", "alert.changed", "alert.ended")
+#: subscription. ``alarm.raised``: the compliance check raised (or confirmed) an alarm.
+EVENTS = ("actions.changed", "alert.issued", "alert.changed", "alert.ended", "alarm.raised")
 NOTICE_EVENTS = (*EVENTS, "actions.ended")
 CHANNELS = ("webhook", "sms", "email")
 
 Outcome = Literal["delivered", "retry", "gone", "failed"]
+
+
+@dataclass(frozen=True)
+class AlarmFacts:
+    """What an ``alarm.raised`` notice names: the alarm, what was found, on what, since when."""
+
+    alarm_id: int
+    kind: str  # one of service.storage.models.ALARM_KINDS
+    grade: str  # suspected | confirmed
+    subject: str  # the line's name (else its id), the logger's MN or the pollutant code
+    started_at: dt.datetime | None = None
+    previous_grade: str | None = None  # "suspected": this notice confirms an earlier one
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,7 @@ class Notice:
     body: dict[str, Any] = field(default_factory=dict)
     #: The signed acknowledgement link (no token needed), for the texts of SMS and email.
     ack_url: str | None = None
+    alarm: AlarmFacts | None = None  # an alarm.raised notice's alarm
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ alphabet (the ``gsm0338`` codec) takes 160 septets in one message or 153 per seg
 concatenated one (an extension character such as ``€`` or ``[`` takes two, never split);
 anything else (Chinese) goes as UCS-2: 70 UTF-16 units, or 67 per segment (a surrogate pair
 is never split). :func:`sms_text` keeps within ``max_segments`` by dropping, in this order, the
-measures (the last first), the kg/day, then shortening the enterprise and region names (to
-:data:`SHORT_NAME` characters), then the acknowledgement link (the names get their length back
-and are shortened again if need be); the signature, the level, the time span and the cut stay.
+measures (the last first), the kg/day, then shortening the enterprise and region names and an
+alarm's subject (to :data:`SHORT_NAME` characters), then the acknowledgement link (the names
+get their length back and are shortened again if need be); the signature, the level, the time
+span and the cut stay.
 The signature's 【】 are not GSM characters: every SMS, English too, goes as UCS-2.
 """
 
@@ -183,13 +184,31 @@ def _level(level: str, language: str, capital: bool = False) -> str:
         return level
 
 
+def _said(key: str, language: str, fallback: str) -> str:
+    return notice_texts().say(key, language) if key in notice_texts() else fallback
+
+
+def _alarm_values(notice: Notice, language: str, long: bool) -> dict[str, str]:
+    """What an alarm's sentences name (empty words for a notice without its alarm)."""
+    alarm = notice.alarm
+    kind, grade = (alarm.kind, alarm.grade) if alarm is not None else ("", "")
+    named = _said(f"notify.alarm.grade.{grade}", language, grade)
+    return {
+        "kind": _said(f"notify.alarm.kind.{kind}", language, kind),
+        "grade": named,
+        "Grade": named[:1].upper() + named[1:],
+        "subject": _clean(alarm.subject) if alarm is not None else "",
+        "since": format_time((alarm and alarm.started_at) or notice.created_at, language, long),
+    }
+
+
 def _values(notice: Notice, language: str, long: bool) -> dict[str, str]:
     """What the event sentences name, in ``language``."""
     # When a warning ended: its end if that has passed (expiry), else the notice (a lift).
     ended = _local(notice.created_at)
     if notice.valid_until is not None:
         ended = min(ended, _local(notice.valid_until))
-    return {
+    return _alarm_values(notice, language, long) | {
         "enterprise": _name(notice.enterprise_name, notice.enterprise_id)(language),
         "region": _name(notice.region_name, notice.region)(language),
         "level": _level(notice.level, language),
@@ -226,11 +245,10 @@ def sms_text(
     cuts = [
         f"{pollutant_name(p, language, short=True)} {_number(kg)}" for p, kg in reductions(notice)
     ]
-    names = (values["enterprise"], values["region"])
+    names = {key: values[key] for key in ("enterprise", "region", "subject")}
 
     def compose(n_measures: int, with_cuts: bool, name_limit: int, link: str | None) -> str:
-        shown = values | {"enterprise": _shorten(names[0], name_limit)}
-        shown["region"] = _shorten(names[1], name_limit)
+        shown = values | {key: _shorten(name, name_limit) for key, name in names.items()}
         parts = [say(f"notify.sms.{notice.event}", language, **shown)]
         if with_cuts and cuts:
             parts.append(say("notify.sms.reductions", language, items=items_sep.join(cuts)))
@@ -241,7 +259,7 @@ def sms_text(
             parts.append(say("notify.sms.ack", language, url=link))
         return head + sep.join(parts)
 
-    longest = max(len(n) for n in names)
+    longest = max(len(n) for n in names.values())
     tries = [(n, True, longest, ack_url) for n in range(len(measures), -1, -1)]
     tries += [(0, False, limit, ack_url) for limit in range(longest, SHORT_NAME - 1, -1)]
     tries += [(0, False, limit, None) for limit in range(longest, 0, -1)]
@@ -294,27 +312,52 @@ class EmailContent:
     ack_button: str
 
 
+def _alarm_rows(notice: Notice, language: str, values: dict[str, str]) -> list[tuple[str, str]]:
+    say = notice_texts().say
+    number = str(notice.alarm.alarm_id) if notice.alarm is not None else ""
+    return [
+        (say("notify.email.alarm.kind", language), values["kind"]),
+        (say("notify.email.alarm.grade", language), values["grade"]),
+        (say("notify.email.alarm.subject", language), values["subject"]),
+        (say("notify.email.alarm.since", language), values["since"]),
+        (say("notify.email.level", language), values["Level"]),
+        (say("notify.email.alarm.number", language), number),
+    ]
+
+
+def _alarm_previous(notice: Notice, language: str) -> str:
+    """An alarm email's second paragraph: confirmed after a suspicion, and what is asked."""
+    say = notice_texts().say
+    confirmed = notice.alarm is not None and notice.alarm.previous_grade == "suspected"
+    parts = [say("notify.email.alarm.confirmed", language)] if confirmed else []
+    parts.append(say("notify.email.alarm.follow_up", language))
+    return ("" if language.startswith("zh") else " ").join(parts)
+
+
 def email_content(notice: Notice, language: str) -> EmailContent:
     """The words of ``notice``'s email in ``language``."""
     say = notice_texts().say
     values = _values(notice, language, long=True)
     orders = notice.event == "actions.changed"
+    alarm = notice.event == "alarm.raised"
     cut = format_cut(notice.production_cut, language, bare=True)
     greeting = "notify.email.greeting" if notice.enterprise_id else "notify.email.greeting_agency"
+    rows = [
+        (say("notify.email.level", language), values["Level"]),
+        (say("notify.email.span", language), values["span"]),
+        (say("notify.email.cut", language), cut),
+    ]
+    previous = ""
+    if orders and notice.previous_level not in ("", "none"):
+        previous = say("notify.email.previous", language, previous=values["Previous"])
+    elif alarm:
+        previous = _alarm_previous(notice, language)
     return EmailContent(
-        greeting=say(greeting, language, **values),
+        greeting=say("notify.email.greeting_alarm" if alarm else greeting, language, **values),
         lead=say(f"notify.email.{notice.event}", language, **values),
-        previous=say("notify.email.previous", language, previous=values["Previous"])
-        if orders and notice.previous_level not in ("", "none")
-        else "",
+        previous=previous,
         orders=orders,
-        rows=[
-            (say("notify.email.level", language), values["Level"]),
-            (say("notify.email.span", language), values["span"]),
-            (say("notify.email.cut", language), cut),
-        ]
-        if orders
-        else [],
+        rows=rows if orders else _alarm_rows(notice, language, values) if alarm else [],
         reductions_title=say("notify.email.reductions", language),
         pollutant_title=say("notify.email.pollutant", language),
         kg_title=say("notify.email.kg_per_day", language),

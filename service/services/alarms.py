@@ -21,12 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import HazeError, not_found
 from service.security import Principal
-from service.storage.models import Alarm
+from service.storage.models import Alarm, TelemetryValue
 from service.storage.repositories import alarms as alarm_rows
-from service.storage.repositories import audit
+from service.storage.repositories import audit, telemetry, utcnow
 
 SYSTEM = "system"
 GRADES = ("suspected", "confirmed")
+#: The evidence series: from this long before the condition began ...
+SERIES_BEFORE = dt.timedelta(minutes=30)
+#: ... to this long after it cleared (or now).
+SERIES_AFTER = dt.timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,19 @@ async def record_cleared(
             changed.append(alarm)
     await session.flush()
     return changed
+
+
+async def series(session: AsyncSession, alarm: Alarm) -> list[TelemetryValue]:
+    """The values of the evidence's logger (``mn``) and ``codes`` around the alarm: from
+    :data:`SERIES_BEFORE` before it began to :data:`SERIES_AFTER` after it cleared (or now);
+    none when the evidence names no logger."""
+    evidence = alarm.evidence or {}
+    mn, codes = evidence.get("mn"), evidence.get("codes")
+    if not isinstance(mn, str) or not isinstance(codes, list) or not codes:
+        return []
+    end = (alarm.cleared_at or utcnow()) + SERIES_AFTER
+    start = alarm.started_at - SERIES_BEFORE
+    return await telemetry.series(session, mn, [str(c) for c in codes], start, end)
 
 
 def _unknown(alarm_id: int) -> HazeError:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from service.notify.ack_links import AckLinks, delivery_link
-from service.notify.message import Notice, Target
+from service.notify.message import AlarmFacts, Notice, Target
 from service.storage.models import Delivery, Subscription
 from service.storage.models import Notice as NoticeRow
 
@@ -35,6 +35,17 @@ def ack_url(
     (:func:`~service.notify.ack_links.delivery_link`)."""
     mid = message_id(delivery)
     return delivery_link(links, row.id, row.enterprise_id, row.event, row.created_at, mid)
+
+
+def _alarm_facts(payload: dict[str, Any]) -> AlarmFacts:
+    return AlarmFacts(
+        alarm_id=int(payload.get("alarm_id") or 0),
+        kind=str(payload.get("kind") or ""),
+        grade=str(payload.get("grade") or ""),
+        subject=str(payload.get("subject_name") or payload.get("subject") or ""),
+        started_at=_time(payload.get("started_at")),
+        previous_grade=payload.get("previous_grade"),
+    )
 
 
 def notice_of(row: NoticeRow | Row[Any], link: str | None = None) -> Notice:
@@ -65,6 +76,7 @@ def notice_of(row: NoticeRow | Row[Any], link: str | None = None) -> Notice:
         valid_until=_time(payload.get("valid_until") or payload.get("ends_at")),
         body=body,
         ack_url=link,
+        alarm=_alarm_facts(payload) if row.event == "alarm.raised" else None,
     )
 
 

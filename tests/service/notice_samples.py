@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-from service.notify.message import Notice, Target
+from service.notify.message import AlarmFacts, Notice, Target
 
 ENTERPRISE_ID = "91150203MA0000000X"
 
@@ -79,6 +79,27 @@ ALERT = replace(
     production_cut=0.0,
     reductions_kg_per_day={},
     actions=(),
+)
+#: A confirmed alarm, sent to a region's subscription (the notice row has no enterprise).
+ALARM = replace(
+    ORANGE,
+    notice_id=45,
+    event="alarm.raised",
+    previous_level="none",
+    enterprise_id=None,
+    production_cut=0.0,
+    reductions_kg_per_day={},
+    actions=(),
+    valid_from=None,
+    valid_until=None,
+    alarm=AlarmFacts(
+        alarm_id=7,
+        kind="production_over",
+        grade="confirmed",
+        subject="1号烧结线",
+        started_at=dt.datetime(2026, 12, 7, 18, 0, tzinfo=dt.UTC),  # 02:00 in Baotou
+        previous_grade="suspected",
+    ),
 )
 
 

@@ -34,6 +34,7 @@ def _concrete(api: Api, path: str) -> str:
         "region": "150203",
         "number": "1",
         "token_id": "no-such-token",
+        "alarm_id": "999999",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "x"), path)
 

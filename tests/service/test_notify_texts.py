@@ -17,7 +17,14 @@ from hypothesis import strategies as st
 from service.notify.ack_links import AckLinks, ack_nonce
 from service.notify.message import NOTICE_EVENTS
 from service.notify.texts import email_message, notice_texts, sms_segments, sms_text
-from tests.service.notice_samples import ALERT, ENDED, ENTERPRISE_ID, ORANGE, segments_apart
+from tests.service.notice_samples import (
+    ALARM,
+    ALERT,
+    ENDED,
+    ENTERPRISE_ID,
+    ORANGE,
+    segments_apart,
+)
 
 LINKS = AckLinks(b"k" * 32, "https://hb.example.gov.cn", 72 * 3600)
 #: A link as a channel makes it: a delivery id of Standard Webhooks' shape gives the nonce.
@@ -193,3 +200,48 @@ def test_the_tables_are_bilingual_and_shipped() -> None:
     pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text("utf-8"))
     data = pyproject["tool"]["setuptools"]["package-data"]["service.notify"]
     assert "texts.json" in data and "templates/*.html" in data
+
+
+def test_an_alarm_in_one_sms_and_its_email() -> None:
+    zh = sms_text(ALARM, "zh-CN", None, 1)
+    assert zh == (
+        "【昆都仑区生态环境分局】包头钢铁<b>&公司：橙色预警期间确认生产负荷超限"
+        "（1号烧结线，12月8日02:00起），请及时处置并在系统中说明。"
+    )
+    en = sms_text(ALARM, "en", None, 3)
+    assert en == (
+        "【Kundulun EEB】Baotou Steel <b>& Co: confirmed production above its cut on 1号烧结线 "
+        "since 12-08 02:00, during the orange warning. Act and explain in the console."
+    )
+    message = parsed(email_message(ALARM, "zh-CN", None, SENDER))
+    assert message["Subject"] == "【昆都仑区生态环境分局】确认生产负荷超限：包头钢铁<b>&公司"
+    plain = message.get_body(("plain",)).get_content()
+    for part in ("在线监控告警：", "此前为疑似，现已确认。", "告警编号: 7", "2026年12月8日 02:00"):
+        assert part in plain
+    english = parsed(email_message(ALARM, "en", None, SENDER))
+    subject = english["Subject"].strip()  # a long header is folded: read back, it keeps a space
+    assert subject == "[Kundulun EEB] Confirmed production above its cut: Baotou Steel <b>& Co"
+
+
+@settings(max_examples=200)
+@given(
+    name=st.text(min_size=0, max_size=80),
+    subject=st.text(min_size=0, max_size=80),
+    language=st.sampled_from(["zh-CN", "en"]),
+    max_segments=st.integers(min_value=1, max_value=4),
+)
+def test_an_alarm_sms_keeps_within_its_segments(name, subject, language, max_segments) -> None:
+    notice = replace(
+        ALARM,
+        enterprise_name={"zh-CN": name, "en": name},
+        alarm=replace(ALARM.alarm, subject=subject),
+    )
+    text = sms_text(notice, language, None, max_segments)
+    assert 1 <= len(segments_apart(text)) <= max_segments
+    if max_segments >= 2:  # what was found and since when stay
+        kind, since = (
+            ("生产负荷超限", "12月8日02:00")
+            if language == "zh-CN"
+            else ("production", "12-08 02:00")
+        )
+        assert kind in text and since in text

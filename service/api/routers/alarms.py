@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -26,7 +25,7 @@ from service.errors import ERROR_RESPONSES, not_found
 from service.security import Principal
 from service.services import alarms as alarm_service
 from service.storage.models import Alarm
-from service.storage.repositories import alarms, telemetry, utcnow
+from service.storage.repositories import alarms, utcnow
 from service.storage.repositories.alarms import AlarmFilter
 
 router = APIRouter(tags=["alarms"], responses=ERROR_RESPONSES, dependencies=[TextGuard])
@@ -35,10 +34,6 @@ AlarmId = Annotated[int, Path(ge=1, le=INT_MAX)]
 IdCursor = Annotated[
     int | None, Query(ge=1, le=INT_MAX, description="`next_cursor` of the page before.")
 ]
-#: The evidence series: from this long before the condition began ...
-SERIES_BEFORE = dt.timedelta(minutes=30)
-#: ... to this long after it cleared (or now).
-SERIES_AFTER = dt.timedelta(minutes=10)
 
 
 async def _page(
@@ -95,15 +90,7 @@ async def get_enterprise_alarms(
 
 
 async def _detail(session: SessionDep, alarm: Alarm) -> AlarmDetail:
-    evidence = alarm.evidence or {}
-    series: list[SeriesPoint] = []
-    mn, codes = evidence.get("mn"), evidence.get("codes")
-    if isinstance(mn, str) and isinstance(codes, list) and codes:
-        end = (alarm.cleared_at or utcnow()) + SERIES_AFTER
-        rows = await telemetry.series(
-            session, mn, [str(c) for c in codes], alarm.started_at - SERIES_BEFORE, end
-        )
-        series = [SeriesPoint.of(row) for row in rows]
+    series = [SeriesPoint.of(row) for row in await alarm_service.series(session, alarm)]
     trail = [AlarmEventOut.of(e) for e in await alarms.events(session, alarm.id)]
     return AlarmDetail(**AlarmOut.of(alarm).model_dump(), events=trail, series=series)
 

@@ -8,10 +8,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.schemas.times import LocalInstant
+from service.notify.message import EVENTS
 from service.storage.models import Delivery, Notice, Subscription
 
 Channel = Literal["webhook", "sms", "email"]
-Event = Literal["actions.changed", "alert.issued", "alert.changed", "alert.ended"]
+Event = Literal["actions.changed", "alert.issued", "alert.changed", "alert.ended", "alarm.raised"]
 Language = Literal["zh-CN", "en"]
 DeliveryStatus = Literal["pending", "delivered", "superseded", "dead", "disabled"]
 
@@ -38,7 +39,7 @@ class SubscriptionIn(BaseModel):
                     "channel": "email",
                     "target": "duty@baotou.example",
                     "region": "150203",
-                    "events": ["alert.issued", "alert.changed", "alert.ended"],
+                    "events": ["alert.issued", "alert.changed", "alert.ended", "alarm.raised"],
                 },
             ]
         },
@@ -59,7 +60,7 @@ class SubscriptionIn(BaseModel):
     )
     language: Language = "zh-CN"
     events: list[Event] = Field(
-        default_factory=lambda: ["actions.changed"], min_length=1, max_length=4
+        default_factory=lambda: ["actions.changed"], min_length=1, max_length=len(EVENTS)
     )
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from emission_list.aqi_categories import CATEGORIES
 from emission_list.levels import LIST_POLLUTANTS, Level
 from service.api.deps import RuntimeDep, SessionDep
-from service.console import dashboard_map, dashboard_model
+from service.console import alarm_views, dashboard_map, dashboard_model
 from service.console.auth import OperatorViewDep
 from service.console.charts import BarChart, forecast_bars
 from service.console.formats import category_namer, kg_per_day, local_time
@@ -57,5 +57,6 @@ async def dashboard(
         "forecast_bars": _bars,
         "when": local_time,
         "kg": kg_per_day,
+        "alarm_counts": await alarm_views.open_counts(session),
     }
     return render(request, "dashboard/index.html", context)

@@ -15,6 +15,7 @@ from emission_list.warning_texts import local_midnight
 from service.api.deps import RuntimeDep, SessionDep
 from service.api.schemas.inputs import Day
 from service.console import (
+    alarm_views,
     formats,  # noqa: F401  (the templates' filters)
     notice_views,
 )
@@ -98,6 +99,7 @@ async def render_enterprise_page(
     found = await _view(viewer, runtime, session, enterprise_id)
     context = await _context(session, runtime, found)
     context["notices"] = await notice_views.of_enterprise(session, enterprise_id, form)
+    context["alarms"] = await alarm_views.of_enterprise(session, enterprise_id)
     context["notice_query"] = request.query_params
     return render(request, "enterprise/page.html", context, status=status)
 

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.storage.models import Alarm, AlarmEvent
@@ -97,3 +97,11 @@ async def page(
     statement = paging.keyset(statement, [Alarm.id], keys, limit, backward=True)
     found: Sequence[Alarm] = list((await session.execute(statement)).scalars())
     return paging.page(found, limit, lambda row: str(row.id))
+
+
+async def active_by_kind(session: AsyncSession) -> dict[str, int]:
+    """How many alarms of each kind are still followed up (open or explained)."""
+    statement = (
+        select(Alarm.kind, func.count()).where(Alarm.status.in_(ACTIVE)).group_by(Alarm.kind)
+    )
+    return {kind: count for kind, count in await session.execute(statement)}
