@@ -65,7 +65,7 @@ AWAITED_WITHIN = 5
 #: judged further behind is not followed by judging the empty intervals up to now.
 LIVE_LAG = 3
 
-StoreAlarms = Callable[[AsyncSession, Sequence[Alarm]], Awaitable[bool]]
+StoreAlarms = Callable[[AsyncSession, Sequence[Alarm], dt.datetime], Awaitable[bool]]
 
 
 @dataclass
@@ -93,8 +93,9 @@ class _Pending:
 
 
 class ComplianceWorker:
-    """See the module's docstring. ``publish(session, alarms)`` queues the changed alarms'
-    records and notices in the caller's transaction; True when notices were stored."""
+    """See the module's docstring. ``publish(session, alarms, now)`` queues the changed
+    alarms' records and notices in the caller's transaction (``now`` as they were stored);
+    True when notices were stored."""
 
     def __init__(
         self,
@@ -128,7 +129,8 @@ class ComplianceWorker:
         self._publish = publish
         self._stored = stored
         self._zone = ZoneInfo(timezone)
-        self._clock = clock
+        #: Seconds since the epoch now (a test or a replay may set its own).
+        self.clock = clock
         self.layout: Layout | None = None
         self.check: ComplianceCheck | None = None
         self._layout_key: tuple[int, tuple[str, ...]] | None = None
@@ -182,7 +184,7 @@ class ComplianceWorker:
         if layout is None:
             self._wake.set()
             return
-        now_interval = int(self._clock()) // self.interval_s
+        now_interval = int(self.clock()) // self.interval_s
         for item in items:
             record = item.telemetry
             if record.p not in ("m", "r"):
@@ -264,7 +266,7 @@ class ComplianceWorker:
     def _due(self) -> list[int]:
         if self.layout is None or self.check is None:
             return []
-        now = self._clock()
+        now = self.clock()
         live = int(now - self.grace_s) // self.interval_s - 1  # ended grace ago
         if self._cursor is None:
             if now - self._started_at < self.grace_s + self.interval_s:
@@ -303,8 +305,6 @@ class ComplianceWorker:
         buffer = self._buffers.pop(interval, None) or self._buffer_empty()
         self._last_valid[buffer.heard] = interval
         hour = self._local_hour(interval)
-        if self._normal_hour is None:
-            self._normal_hour = hour
         cut, level = self._cuts()
         cems = np.where(np.isnan(buffer.converted), buffer.cems, buffer.converted)
         result = check.evaluate(
@@ -359,7 +359,7 @@ class ComplianceWorker:
         board = self._board()
         found: list[Finding] = []
 
-        def finding(row: int, kind: str, subject: str, grade: str, run: int, **evidence) -> None:
+        def finding(row: int, kind: str, subject: str, grade: str, length: int, **evidence) -> None:
             eid = layout.enterprise_ids[row]
             found.append(
                 Finding(
@@ -369,7 +369,7 @@ class ComplianceWorker:
                     subject=subject,
                     grade=grade,
                     level=Level(int(level[row])).label,
-                    started_at=self._at(interval - max(run, 1) + 1),
+                    started_at=self._at(interval - max(length, 1) + 1),
                     evidence={k: _plain(v) for k, v in evidence.items()},
                 )
             )
@@ -498,7 +498,7 @@ class ComplianceWorker:
         layout = self.layout
         assert layout is not None
         weeks = self.history_weeks
-        end = (int(self._clock()) // 3600) * 3600
+        end = (int(self.clock()) // 3600) * 3600
         start = end - weeks * 7 * 24 * 3600
         n_hours = (end - start) // 3600
         hourly = np.full((layout.arrays.n_lines, n_hours), np.nan)
@@ -546,7 +546,7 @@ class ComplianceWorker:
         self._rows = board_rows(self.layout, board.evaluator.compiled.row_of)  # type: ignore[arg-type]
 
     def _hour_now(self) -> int:
-        return int(self._clock()) // 3600
+        return int(self.clock()) // 3600
 
     def _relayout(self, layout: Layout) -> None:
         if self.layout is not None and self._hour is not None:
@@ -579,7 +579,7 @@ class ComplianceWorker:
                 changed += await record_cleared(session, pending.cleared, now)
                 if pending.hours:
                     await telemetry.put_hours(session, pending.hours)
-                notified = await self._publish(session, changed) if changed else False
+                notified = await self._publish(session, changed, now) if changed else False
                 await session.commit()
         except BaseException:
             self._pending.findings[:0] = pending.findings

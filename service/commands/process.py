@@ -32,6 +32,7 @@ from service.notify.message import Channel
 from service.notify.sms import SmsChannel
 from service.notify.webhook import WebhookChannel
 from service.runtime import Runtime
+from service.services.alarm_notices import record_alarm_notices
 from service.settings import Settings
 from service.storage.models import Alarm
 from service.storage.repositories import lists
@@ -96,9 +97,9 @@ def compliance_worker(runtime: Runtime) -> ComplianceWorker:
     """The compliance check of this process, on the runtime's board and logger registry."""
     settings = runtime.settings
 
-    async def publish(session: AsyncSession, changed: Sequence[Alarm]) -> bool:
+    async def publish(session: AsyncSession, changed: Sequence[Alarm], now: dt.datetime) -> bool:
         runtime.announce_alarms(session, changed)
-        return False
+        return await record_alarm_notices(session, changed, now, tree=runtime.state.tree)
 
     def stored(notified: bool) -> None:
         runtime.relay.kick()

@@ -18,6 +18,7 @@ import numpy as np
 
 from emission_list.aqi_categories import CATEGORIES, category_of
 from emission_list.breakpoints import LOCAL_TIME
+from service.hj212 import codes
 
 #: Forecast daily AQI the criteria compare with (yellow, orange, red).
 CRITERIA_LINES: tuple[int, ...] = (150, 200, 300)
@@ -261,8 +262,8 @@ def _nice_step(span: float) -> float:
     return float(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
 
 
-#: Data flags of HJ 212-2017 (Table 6) shown as valid: N, normal. Others are drawn hollow.
-NORMAL_FLAGS = frozenset({"N"})
+#: Data flags shown as valid (``service/hj212/codes.json``). Others are drawn hollow.
+NORMAL_FLAGS = codes.VALID_FLAGS
 
 
 def series_chart(
