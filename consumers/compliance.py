@@ -173,6 +173,10 @@ class ComplianceWorker:
             with contextlib.suppress(Exception):
                 await self._store()
 
+    def judged_through(self, interval: int) -> bool:
+        """Every interval up to ``interval`` judged and what it found stored."""
+        return self._cursor is not None and self._cursor >= interval and not self._pending
+
     # -- feeding ---------------------------------------------------------------------------
 
     def interval_of(self, at: dt.datetime) -> int:

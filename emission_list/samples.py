@@ -260,3 +260,9 @@ def kundulun_loggers() -> list[dict[str, Any]]:
     """The sample's data loggers (``kundulun_loggers.json``): power meters and CEMS of the
     listed enterprises and the stations' loggers, each with its sample password and units."""
     return [dict(logger) for logger in _load("kundulun_loggers.json")["loggers"]]
+
+
+def kundulun_cheaters() -> dict[str, str]:
+    """The sample's three cheating plants: enterprise id → what it does (``night``,
+    ``control_stopped``, ``silent``; docs/compliance-sample.md)."""
+    return {c["enterprise_id"]: c["behaviour"] for c in _load("kundulun_loggers.json")["cheaters"]}

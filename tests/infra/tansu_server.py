@@ -96,9 +96,10 @@ def start() -> TansuServer:
 def private_topics(prefix: str) -> dict[str, str]:
     """Settings naming topics and consumer groups of their own (``<prefix>.<name>``), so that
     runs on one broker never see each other's records."""
-    names = ("readings", "forecasts", "alerts", "actions", "dlq")
+    names = ("readings", "forecasts", "alerts", "actions", "dlq", "telemetry", "alarms")
     topics = {f"kafka_topic_{name}": f"{prefix}.{name}" for name in names}
     groups = {
-        f"kafka_group_{name}": f"{prefix}.{name}" for name in ("readings", "forecasts", "notify")
+        f"kafka_group_{name}": f"{prefix}.{name}"
+        for name in ("readings", "forecasts", "notify", "telemetry")
     }
     return topics | groups
