@@ -35,10 +35,15 @@ def cuts_for(plant: Plant, enterprise_ids: Mapping[str, int], cut: np.ndarray, l
     return out
 
 
-def episode(start: dt.datetime, count: int, cut: np.ndarray, *, seed: int = 0) -> Telemetry:
-    """``count`` minutes of the sample from ``start`` (aware) under the cuts ``cut``."""
+def episode(
+    start: dt.datetime, count: int, cut: np.ndarray | None = None, *, seed: int = 0
+) -> Telemetry:
+    """``count`` minutes of the sample from ``start`` (aware) under the cuts ``cut`` (None:
+    no warning)."""
     first = np.datetime64(start.astimezone(dt.UTC).replace(tzinfo=None), "m")
     plant = sample_plant()
+    if cut is None:
+        cut = np.full(len(plant.enterprise_ids), np.nan)
     return minutes(plant, first, first + np.timedelta64(count, "m"), cut, seed=seed)
 
 

@@ -103,15 +103,20 @@ def stream_settings(database_url: str, bootstrap: str, **overrides: object) -> S
     return Settings(**(values | overrides))
 
 
-def haze_consume(settings: Settings, which: str, **environment: str) -> subprocess.Popen:
-    """``haze consume WHICH`` as a real process with these settings (as ``HAZE_`` variables,
+def haze_process(settings: Settings, *arguments: str, **environment: str) -> subprocess.Popen:
+    """``haze ARGUMENTS`` as a real process with these settings (as ``HAZE_`` variables,
     ``environment`` on top), its output discarded."""
     env = os.environ | {
         f"HAZE_{name.upper()}": str(value)
         for name, value in settings.model_dump().items()
         if value is not None and not isinstance(value, dict) and name != "admin_token"
     }
-    command = [sys.executable, "-m", "service.commands.cli", "consume", which]
+    command = [sys.executable, "-m", "service.commands.cli", *arguments]
     return subprocess.Popen(
         command, env=env | environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
+
+
+def haze_consume(settings: Settings, which: str, **environment: str) -> subprocess.Popen:
+    """``haze consume WHICH`` as a real process (:func:`haze_process`)."""
+    return haze_process(settings, "consume", which, **environment)
