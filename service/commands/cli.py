@@ -153,9 +153,11 @@ def _hj212_send(args: argparse.Namespace) -> int:
     from service.commands import hj212
 
     port = args.to.rpartition(":")[2]
-    if not port.isdigit() or (args.file is None) == (args.generate is None):
+    sources = [args.file is not None, args.generate is not None, args.sample is not None]
+    if not port.isdigit() or sum(sources) != 1:
         print(
-            "haze hj212 send: give --to HOST:PORT and either FILE or --generate N", file=sys.stderr
+            "haze hj212 send: give --to HOST:PORT and one of FILE, --generate N, --sample MINUTES",
+            file=sys.stderr,
         )
         return 2
     mns, passwords = args.mn or [], args.pw or []
@@ -167,7 +169,10 @@ def _hj212_send(args: argparse.Namespace) -> int:
         zip(mns, passwords * len(mns) if len(passwords) == 1 else passwords, strict=True)
     )
     try:
-        return hj212.send_command(args.to, args.file, args.generate, loggers, args.timeout)
+        sample = None if args.sample is None else (args.sample, args.level)
+        return hj212.send_command(
+            args.to, args.file, args.generate, loggers, args.timeout, sample=sample
+        )
     except OSError as exc:
         print(f"haze hj212 send: {exc}", file=sys.stderr)
         return 2
@@ -386,6 +391,19 @@ def build_parser() -> argparse.ArgumentParser:
     sender.add_argument("--generate", type=int, metavar="N", help="send N minute-data packets")
     sender.add_argument("--mn", action="append", help="a logger's MN for --generate (repeat)")
     sender.add_argument("--pw", action="append", help="its password (one for all, or one each)")
+    sender.add_argument(
+        "--sample",
+        type=int,
+        metavar="MINUTES",
+        help="the sample's meters and CEMS: the last MINUTES minutes of minute data (its three "
+        "cheating plants included; docs/compliance-sample.md)",
+    )
+    sender.add_argument(
+        "--level",
+        choices=["none", "yellow", "orange", "red"],
+        default="orange",
+        help="the warning the sample's plants obey (or not) with --sample",
+    )
     sender.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for a 9014")
     sender.set_defaults(func=_hj212_send)
     return parser

@@ -193,13 +193,20 @@ def send_command(
     loggers: list[tuple[str, str]],
     timeout_s: float,
     out: TextIO | None = None,
+    *,
+    sample: tuple[int, str] | None = None,
 ) -> int:
-    """0 when every packet that asked for an answer got its 9014."""
+    """0 when every packet that asked for an answer got its 9014. ``sample``: the sample's
+    loggers' packets of that many minutes under a warning of that level."""
     out = out or sys.stdout
     host, _, port = to.rpartition(":")
     if path is not None:
         data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
         frames: Iterable[bytes] = (item for item in frames_of(data) if isinstance(item, bytes))
+    elif sample is not None:
+        from service.telemetry.sample_feed import sample_frames
+
+        frames = sample_frames(*sample)
     else:
         frames = generated(count or 0, loggers)
     summary = asyncio.run(send(host or "127.0.0.1", int(port), frames, timeout_s))

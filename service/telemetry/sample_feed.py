@@ -10,7 +10,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from emission_list.samples import kundulun_loggers
+from emission_list.catalog import default_catalog
+from emission_list.entries import resolve_measure
+from emission_list.levels import Level
+from emission_list.samples import kundulun_list, kundulun_loggers
 from emission_list.telemetry_sim import Plant, Telemetry, minutes, sample_plant
 from service.hj212.build import build, build_cp, qn_of
 
@@ -62,3 +65,30 @@ def minute_packets(
         cp = build_cp({"DataTime": stamp}, items)
         qn = qn_of(local + dt.timedelta(milliseconds=k % 1000))
         yield build(qn=qn, st=SOURCE_SYSTEM, cn="2051", pw=passwords[mn], mn=mn, flag=5, cp=cp)
+
+
+def sample_cuts(level: str) -> np.ndarray:
+    """(E,) each sample plant's production cut at ``level`` over the whole list (NaN at
+    ``none``), as the catalog and the entry's overrides give it: the orders an operator's
+    warning of that level would give, computed offline."""
+    plant = sample_plant()
+    if Level.parse(level) is Level.NONE:
+        return np.full(len(plant.enterprise_ids), np.nan)
+    catalog, entries = default_catalog(), {e.enterprise_id: e for e in kundulun_list().entries}
+    return np.array(
+        [
+            resolve_measure(catalog, entries[eid], level).production_cut
+            for eid in plant.enterprise_ids
+        ]
+    )
+
+
+def sample_frames(minutes: int, level: str, end: dt.datetime | None = None) -> Iterator[bytes]:
+    """Every packet the sample's loggers send over the ``minutes`` minutes before ``end``
+    (now) with a warning of ``level`` in force from the first of them."""
+    end = (end or dt.datetime.now(dt.UTC)).replace(second=0, microsecond=0)
+    start = end - dt.timedelta(minutes=minutes)
+    telemetry = episode(start, minutes, sample_cuts(level))
+    passwords = sample_passwords()
+    for minute in range(minutes):
+        yield from minute_packets(telemetry, minute, passwords)
