@@ -24,7 +24,10 @@ Measures, in one run:
   factors that depend on the cuts are recomputed then, and only then);
 - ``alarms``: what the run raised, to show the mix is what it says;
 - ``normal_load``: the normal-load median over 28 days of hourly loads, timed on
-  ``--normal-load-lines`` lines and scaled linearly to all the lines.
+  ``--normal-load-lines`` lines and scaled linearly to all the lines;
+- ``latency`` (``--latency-minutes``, 0: skipped): the time from a packet to its alarm on
+  the API through the whole service, at the sample's scale (:mod:`bench.compliance_latency`;
+  goal p99 < 5 s).
 """
 
 from __future__ import annotations
@@ -252,8 +255,22 @@ def main(argv: list[str] | None = None) -> None:
         default=40_000,
         help="lines the normal-load median is timed on (0: not timed)",
     )
+    parser.add_argument(
+        "--latency-minutes",
+        type=int,
+        default=100,
+        help="simulated minutes of the packet-to-alarm latency through the service (0: none)",
+    )
     args = parser.parse_args(argv)
     result = run(args.enterprises, args.minutes, args.seed, args.normal_load_lines)
+    if args.latency_minutes:
+        from bench import compliance_latency
+
+        latency = compliance_latency.run(args.latency_minutes)
+        result["latency"] = latency
+        result["goals"]["latency_p99_s_max"] = compliance_latency.LATENCY_GOAL_S
+        result["goals"]["latency_met"] = latency["met"]
+        result["met"] = result["met"] and latency["met"]
     print(json.dumps(result, indent=2))
 
 

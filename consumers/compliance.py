@@ -139,7 +139,10 @@ class ComplianceWorker:
         self._watermark = NEVER
         self._last_valid = np.zeros(0, np.int64)
         self._normal = np.zeros((24, 0))
-        self._normal_hour: int | None = None
+        self._history = np.zeros((0, 0))
+        self._history_valid = np.zeros((0, 0), bool)
+        self._history_end = 0  # hours since the epoch: the window ends before this hour
+        self._history_changed = False
         self._hour: int | None = None
         self._hour_sum = np.zeros(0)
         self._hour_count = np.zeros(0, np.int32)
@@ -481,32 +484,39 @@ class ComplianceWorker:
         assert layout is not None and self._hour is not None
         at = dt.datetime.fromtimestamp(self._hour * 3600, dt.UTC)
         arrays = layout.arrays
+        column = self._hour - (self._history_end - self._history.shape[1])
+        closing = 0 <= column < self._history.shape[1]
+        per_hour = 3600 // self.interval_s
         for line in np.flatnonzero(self._hour_count).tolist():
             count = int(self._hour_count[line])
+            mean, warned = float(self._hour_sum[line] / count), bool(self._hour_warned[line])
             self._pending.hours.append(
                 {
                     "enterprise_id": layout.enterprise_ids[int(arrays.line_enterprise[line])],
                     "line_id": layout.line_ids[line],
                     "hour": at,
-                    "mean_kw": float(self._hour_sum[line] / count),
+                    "mean_kw": mean,
                     "minutes": count,
-                    "warned": bool(self._hour_warned[line]),
+                    "warned": warned,
                 }
             )
+            if closing:
+                self._history[line, column] = mean
+                self._history_valid[line, column] = not warned and count >= HOUR_COVERAGE * per_hour
         self._hour_sum[:] = 0.0
         self._hour_count[:] = 0
         self._hour_warned[:] = False
-        self._normal_hour = None  # recomputed with the next run
+        self._history_changed = True
 
-    async def _normal_loads(self, session: AsyncSession) -> None:
+    async def _load_history(self, session: AsyncSession) -> None:
+        """The lines' hourly loads of the last weeks, from the database (at a new layout)."""
         layout = self.layout
         assert layout is not None
-        weeks = self.history_weeks
-        end = (int(self.clock()) // 3600) * 3600
-        start = end - weeks * 7 * 24 * 3600
-        n_hours = (end - start) // 3600
-        hourly = np.full((layout.arrays.n_lines, n_hours), np.nan)
-        valid = np.zeros_like(hourly, dtype=bool)
+        n_hours = self.history_weeks * 7 * 24
+        end = self._hour_now()
+        self._history = np.full((layout.arrays.n_lines, n_hours), np.nan)
+        self._history_valid = np.zeros_like(self._history, dtype=bool)
+        self._history_end = end
         row_of = {
             (layout.enterprise_ids[int(e)], line_id): i
             for i, (e, line_id) in enumerate(
@@ -514,18 +524,49 @@ class ComplianceWorker:
             )
         }
         per_hour = 3600 // self.interval_s
-        for row in await telemetry.hours_since(session, dt.datetime.fromtimestamp(start, dt.UTC)):
-            line = row_of.get((row.enterprise_id, row.line_id))
-            column = (int(row.hour.timestamp()) - start) // 3600
+        since = dt.datetime.fromtimestamp((end - n_hours) * 3600, dt.UTC)
+        for eid, line_id, hour, mean_kw, minutes, warned in await telemetry.hours_since(
+            session, since
+        ):
+            line = row_of.get((eid, line_id))
+            column = int(hour.timestamp()) // 3600 - (end - n_hours)
             if line is None or not 0 <= column < n_hours:
                 continue
-            hourly[line, column] = row.mean_kw
-            valid[line, column] = not row.warned and row.minutes >= HOUR_COVERAGE * per_hour
-        hours = np.arange(start, end, 3600)
+            self._history[line, column] = mean_kw
+            self._history_valid[line, column] = not warned and minutes >= HOUR_COVERAGE * per_hour
+        self._history_changed = True
+
+    def _advance_history(self) -> None:
+        """The clock moved into a later hour: the window slides (the oldest hours leave)."""
+        shift = self._hour_now() - self._history_end
+        if shift <= 0:
+            return
+        n_hours = self._history.shape[1]
+        if shift >= n_hours:
+            self._history[:] = np.nan
+            self._history_valid[:] = False
+        else:
+            self._history[:, :-shift] = self._history[:, shift:]
+            self._history[:, -shift:] = np.nan
+            self._history_valid[:, :-shift] = self._history_valid[:, shift:]
+            self._history_valid[:, -shift:] = False
+        self._history_end += shift
+        self._history_changed = True
+
+    async def _normal_loads(self) -> None:
+        """Recompute the normal loads from the window (in a thread: at a national scale it
+        takes seconds; the last ones serve meanwhile)."""
+        if not self._history_changed:
+            return
+        self._history_changed = False
+        n_hours = self._history.shape[1]
+        hours = (np.arange(n_hours) + self._history_end - n_hours) * 3600
         hour_of_day = np.array(
             [dt.datetime.fromtimestamp(int(h), self._zone).hour for h in hours], np.int64
         )
-        loads = normal_load(hourly, valid, hour_of_day, self.min_history)
+        loads = await asyncio.to_thread(
+            normal_load, self._history, self._history_valid, hour_of_day, self.min_history
+        )
         self._normal = np.ascontiguousarray(loads.median_kw.T)  # (24, L): one hour's row
         self.normal_hours = loads.hours
 
@@ -541,12 +582,9 @@ class ComplianceWorker:
                 entries = revision.entries if revision is not None else ()
                 self._relayout(build_layout(entries, registrations, self.rules))
                 self._layout_key = key
-                await self._normal_loads(session)
-            self._normal_hour = self._hour_now()
-        elif self._normal_hour is None or self._normal_hour != self._hour_now():
-            async with self._session_maker() as session:
-                await self._normal_loads(session)
-            self._normal_hour = self._hour_now()
+                await self._load_history(session)
+        self._advance_history()
+        await self._normal_loads()
         self._rows = board_rows(self.layout, board.evaluator.compiled.row_of)  # type: ignore[arg-type]
 
     def _hour_now(self) -> int:

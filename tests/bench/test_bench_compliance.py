@@ -14,7 +14,10 @@ from bench import compliance
 def test_the_benchmark_prints_one_json_object_with_consistent_figures(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    compliance.main(["--enterprises", "2000", "--minutes", "130", "--normal-load-lines", "50"])
+    compliance.main(
+        ["--enterprises", "2000", "--minutes", "130", "--normal-load-lines", "50",
+         "--latency-minutes", "0"]
+    )  # fmt: skip
     result = json.loads(capsys.readouterr().out)
 
     assert result["benchmark"] == "compliance"
@@ -37,6 +40,7 @@ def test_the_benchmark_prints_one_json_object_with_consistent_figures(
     assert goals["per_minute_met"] == (minute["median"] <= goals["per_minute_ms_max"])
     assert goals["ratio_to_floor_met"] == (result["ratio_to_floor"] <= goals["ratio_to_floor_max"])
     assert result["met"] == (goals["per_minute_met"] and goals["ratio_to_floor_met"])
+    assert "latency" not in result  # --latency-minutes 0
 
 
 def test_the_floor_copies_the_arrays_a_minute_touches_once_each() -> None:
@@ -51,3 +55,16 @@ def test_the_floor_copies_the_arrays_a_minute_touches_once_each() -> None:
     for needed in (data.power_kw, data.normal_kw, check.state.load_run, check._w.allowed):
         assert any(a is needed for a in arrays)
     assert not any(a is check.state.warning_start for a in arrays)  # only when a cut changes
+
+
+def test_the_latency_part_measures_each_alarm_from_its_minute() -> None:
+    from bench import compliance_latency
+
+    result = compliance_latency.run(20)  # the night producer is suspected at its 16th minute
+    assert result["minutes"] == 20 and result["packets"] > 20 * 100
+    kinds = {(each["kind"], each["grade"], each["minute"]) for each in result["each"]}
+    assert kinds == {("production_over", "suspected", 15)}
+    assert result["latencies"] == len(result["each"]) >= 1
+    latency = result["latency_s"]
+    assert 0 < latency["median"] <= latency["p99"] <= latency["max"]
+    assert result["met"] == (latency["p99"] < result["goal_p99_s"])

@@ -62,10 +62,14 @@ async def put_hours(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) ->
         await session.execute(statement, list(rows[start : start + CHUNK_ROWS]))
 
 
-async def hours_since(session: AsyncSession, since: dt.datetime) -> list[LineHour]:
-    """Every line's hourly loads from ``since`` on (the normal loads' history)."""
-    statement = select(LineHour).where(LineHour.hour >= since)
-    return list((await session.execute(statement)).scalars())
+async def hours_since(session: AsyncSession, since: dt.datetime) -> list[Any]:
+    """Every line's hourly loads from ``since`` on (the normal loads' history), as plain
+    rows ``(enterprise_id, line_id, hour, mean_kw, minutes, warned)``."""
+    columns = (_HOURS.c[name] for name in ("enterprise_id", "line_id", "hour"))
+    statement = select(*columns, _HOURS.c.mean_kw, _HOURS.c.minutes, _HOURS.c.warned).where(
+        _HOURS.c.hour >= since
+    )
+    return list(await session.execute(statement))
 
 
 async def forget_before(session: AsyncSession, before: dt.datetime) -> int:
