@@ -17,8 +17,9 @@ interval is judged against the orders in force when it is judged (the board's re
 production cut of each enterprise; none = not under a warning). What it raises and clears
 is stored (:mod:`service.services.alarms`), queued on ``haze.alarms`` and notified in one
 transaction; if the database is down the findings wait and are stored with the next run.
-Lines' hourly mean loads are written when an hour's last interval was judged, and the
-normal loads are recomputed from them every hour.
+Lines' hourly mean loads are written when an hour's last interval was judged (and values
+older than ``HAZE_TELEMETRY_KEEP_DAYS`` deleted then), and the normal loads are recomputed
+from a window of them kept in memory.
 
 The check's state lives in this one process: run one telemetry consumer (a second one in
 the same group would split the enterprises between two checks that each see only some of
@@ -111,6 +112,7 @@ class ComplianceWorker:
         history_weeks: int,
         min_history: int,
         valid_flags: frozenset[str],
+        keep_days: int,
         publish: StoreAlarms,
         stored: Callable[[bool], None],
         timezone: str = "Asia/Shanghai",
@@ -126,6 +128,7 @@ class ComplianceWorker:
         self.grace_s = grace_s
         self.history_weeks, self.min_history = history_weeks, min_history
         self.valid_flags = valid_flags
+        self.keep = dt.timedelta(days=keep_days)
         self._publish = publish
         self._stored = stored
         self._zone = ZoneInfo(timezone)
@@ -619,8 +622,9 @@ class ComplianceWorker:
                 now = dt.datetime.now(dt.UTC)
                 changed = await record_findings(session, pending.findings, now)
                 changed += await record_cleared(session, pending.cleared, now)
-                if pending.hours:
+                if pending.hours:  # an hour closed: also the values past their keeping
                     await telemetry.put_hours(session, pending.hours)
+                    await telemetry.forget_before(session, now - self.keep)
                 notified = await self._publish(session, changed, now) if changed else False
                 await session.commit()
         except BaseException:

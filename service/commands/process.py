@@ -118,6 +118,7 @@ def compliance_worker(runtime: Runtime) -> ComplianceWorker:
         history_weeks=settings.compliance_history_weeks,
         min_history=settings.compliance_min_history,
         valid_flags=codes.VALID_FLAGS,
+        keep_days=settings.telemetry_keep_days,
         publish=publish,
         stored=stored,
         timezone=settings.gateway_timezone,
