@@ -62,6 +62,8 @@ HOUR_COVERAGE = 0.75
 MAX_CATCH_UP = 24 * 60
 #: A logger counts as "heard lately" (awaited for an interval) within this many intervals.
 AWAITED_WITHIN = 5
+#: Values held at most before the first layout is built (a consumer catching up at start).
+EARLY_LIMIT = 1_000_000
 #: The check is live while it is at most this many intervals behind the clock; a backlog
 #: judged further behind is not followed by judging the empty intervals up to now.
 LIVE_LAG = 3
@@ -151,6 +153,7 @@ class ComplianceWorker:
         self._hour_count = np.zeros(0, np.int32)
         self._hour_warned = np.zeros(0, bool)
         self._pending = _Pending()
+        self._early: list[Decoded] = []
         self._rows = np.zeros(0, np.intp)
         #: (L, 24) hours of history behind each line's normal load.
         self.normal_hours = np.zeros((0, 24), np.int32)
@@ -191,7 +194,8 @@ class ComplianceWorker:
     def observe(self, items: Sequence[Decoded]) -> None:
         """Take a committed batch's values (called by the telemetry consumer)."""
         layout = self.layout
-        if layout is None:
+        if layout is None:  # before the first layout: kept until it is built
+            self._early.extend(items[: EARLY_LIMIT - len(self._early)])
             self._wake.set()
             return
         now_interval = int(self.clock()) // self.interval_s
@@ -586,6 +590,8 @@ class ComplianceWorker:
                 self._relayout(build_layout(entries, registrations, self.rules))
                 self._layout_key = key
                 await self._load_history(session)
+            early, self._early = self._early, []
+            self.observe(early)
         self._advance_history()
         await self._normal_loads()
         self._rows = board_rows(self.layout, board.evaluator.compiled.row_of)  # type: ignore[arg-type]
