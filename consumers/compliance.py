@@ -43,13 +43,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from emission_list.compliance import NEVER, ComplianceCheck, IntervalInput, IntervalResult
 from emission_list.compliance_rules import ComplianceRules
-from emission_list.levels import Level
 from emission_list.normal_load import normal_load
 from emission_list.revisions import Revision
 from service.gateway.directory import LoggerDirectory, Registration
 from service.services.alarms import Finding, record_cleared, record_findings
 from service.services.board import ActionBoard
-from service.services.compliance_layout import Layout, board_rows, build_layout, codes_of
+from service.services.compliance_findings import findings_of
+from service.services.compliance_layout import Layout, board_rows, build_layout
 from service.storage.models import Alarm
 from service.storage.repositories import telemetry
 from service.telemetry.records import Decoded
@@ -334,7 +334,9 @@ class ComplianceWorker:
         self._cursor = interval
         self.counts["intervals"] += 1
         self.last_result = result
-        self._collect(result, interval, level)
+        found, cleared = findings_of(result, self.layout, self._board(), level, self.interval_s)
+        self._pending.findings.extend(found)
+        self._pending.cleared.extend(cleared)
         self._accumulate_hour(interval, buffer.power, cut)
 
     def _buffer_empty(self) -> _Interval:
@@ -362,116 +364,6 @@ class ComplianceWorker:
         return cut, level
 
     # -- findings ----------------------------------------------------------------------------
-
-    def _at(self, interval: int) -> dt.datetime:
-        return dt.datetime.fromtimestamp(interval * self.interval_s, dt.UTC)
-
-    def _collect(self, result: IntervalResult, interval: int, level: np.ndarray) -> None:
-        layout = self.layout
-        assert layout is not None
-        arrays = layout.arrays
-        board = self._board()
-        found: list[Finding] = []
-
-        def finding(row: int, kind: str, subject: str, grade: str, length: int, **evidence) -> None:
-            eid = layout.enterprise_ids[row]
-            found.append(
-                Finding(
-                    enterprise_id=eid,
-                    region=board.region_of(eid) or "",
-                    kind=kind,
-                    subject=subject,
-                    grade=grade,
-                    level=Level(int(level[row])).label,
-                    started_at=self._at(interval - max(length, 1) + 1),
-                    evidence={k: _plain(v) for k, v in evidence.items()},
-                )
-            )
-
-        for grade, alarms in (("suspected", result.suspected), ("confirmed", result.confirmed)):
-            for k, line in enumerate(alarms.rows.tolist()):
-                mn, channel = layout.line_channel[line]
-                finding(
-                    int(arrays.line_enterprise[line]),
-                    "production_over",
-                    layout.line_ids[line],
-                    grade,
-                    int(alarms.run[k]),
-                    mn=mn,
-                    codes=[channel],
-                    line_id=layout.line_ids[line],
-                    line_name=layout.line_names[line],
-                    power_kw=alarms.power_kw[k],
-                    normal_kw=alarms.normal_kw[k],
-                    allowed_kw=alarms.allowed_kw[k],
-                    cut=alarms.cut[k],
-                    run=alarms.run[k],
-                )
-        stopped = result.control_stopped
-        for k, line in enumerate(stopped.rows.tolist()):
-            mn, channel = layout.line_channel[line]
-            finding(
-                int(arrays.line_enterprise[line]),
-                "control_stopped",
-                layout.line_ids[line],
-                "confirmed",
-                int(stopped.run[k]),
-                mn=mn,
-                codes=codes_of(layout, mn),
-                line_id=layout.line_ids[line],
-                line_name=layout.line_names[line],
-                power_kw=stopped.power_kw[k],
-                rated_kw=stopped.rated_kw[k],
-                stopped_below_kw=stopped.stopped_below_kw[k],
-                production_kw=stopped.production_kw[k],
-                run=stopped.run[k],
-            )
-        silent = result.logger_silent
-        for k, slot in enumerate(silent.slots.tolist()):
-            mn = layout.logger_mns[slot]
-            last = int(silent.last_valid[k])
-            finding(
-                int(arrays.logger_enterprise[slot]),
-                "logger_silent",
-                mn,
-                "confirmed",
-                int(silent.silent_for[k]),
-                mn=mn,
-                codes=codes_of(layout, mn),
-                last_valid=None if last == NEVER else self._at(last).isoformat(),
-                silent_for=silent.silent_for[k],
-            )
-        over = result.cems_over_limit
-        for k, channel in enumerate(over.channels.tolist()):
-            mn, code = layout.cems_channel[channel]
-            finding(
-                int(arrays.cems_enterprise[channel]),
-                "cems_over_limit",
-                f"{mn}:{code}",
-                "confirmed",
-                int(over.run[k]),
-                mn=mn,
-                codes=[code, f"{code}-Zs"],
-                pollutant=code,
-                concentration=over.concentration_mg_m3[k],
-                limit=over.limit_mg_m3[k],
-                run=over.run[k],
-            )
-        cleared = self._pending.cleared
-        for line in result.cleared.load.tolist():
-            eid = layout.enterprise_ids[int(arrays.line_enterprise[line])]
-            cleared.append((eid, "production_over", layout.line_ids[line]))
-        for line in result.cleared.control_stopped.tolist():
-            eid = layout.enterprise_ids[int(arrays.line_enterprise[line])]
-            cleared.append((eid, "control_stopped", layout.line_ids[line]))
-        for slot in result.cleared.logger_silent.tolist():
-            eid = layout.enterprise_ids[int(arrays.logger_enterprise[slot])]
-            cleared.append((eid, "logger_silent", layout.logger_mns[slot]))
-        for channel in result.cleared.cems_over_limit.tolist():
-            eid = layout.enterprise_ids[int(arrays.cems_enterprise[channel])]
-            mn, code = layout.cems_channel[channel]
-            cleared.append((eid, "cems_over_limit", f"{mn}:{code}"))
-        self._pending.findings.extend(found)
 
     # -- hours and normal loads ---------------------------------------------------------------
 
@@ -641,12 +533,3 @@ class ComplianceWorker:
         self.counts["raised"] += len(pending.findings)
         self.counts["cleared"] += len(pending.cleared)
         self._stored(notified)
-
-
-def _plain(value: object) -> object:
-    """A JSON-ready value of the evidence (numpy scalars to Python, NaN to None)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value != value:
-        return None
-    return value
