@@ -3,8 +3,10 @@
 - A **station's** hourly data (ST=22, CN=2061) becomes a reading: the period's start
   (DataTime) plus one hour, since a reading carries the hour it ends; each pollutant's
   ``-Avg`` in the unit the API takes (µg/m³, CO mg/m³); a value whose data flag is not valid
-  (``service.hj212.codes``) is missing. The row passes the API's own checks
-  (:class:`service.services.readings_check.ReadingsCheck`) and goes to ``haze.readings``.
+  (``service.hj212.codes``) is missing. Every flag other than N is kept in the reading's
+  ``flags`` as ``<pollutant>.<flag>`` (``pm25.D``: the PM2.5 monitor was faulty). The row
+  passes the API's own checks (:class:`service.services.readings_check.ReadingsCheck`) and
+  goes to ``haze.readings``.
 - An **enterprise's** meter or stack monitor (CN 2011, 2051, 2061, 2031) becomes a
   ``haze.telemetry`` record (:mod:`service.telemetry.records`) keyed by the enterprise.
 - Anything else a registered logger sends (a station's real-time data, equipment status,
@@ -52,6 +54,8 @@ TELEMETRY_COMMANDS: dict[str, tuple[str, str]] = {
     "2031": ("d", "Avg"),
 }
 STATION_SYSTEM, HOURLY = "22", "2061"
+#: A row's key for the HJ 212 flags other than N, taken out before the API's checks.
+HJ212_FLAGS = "_hj212_flags"
 GATEWAY_TOPIC = "haze.gateway"  # names the source of a dead letter
 
 DeadLetter = Callable[[Sequence[tuple[Record, str]]], Awaitable[None]]
@@ -153,7 +157,11 @@ class BusSink:
         }
         for code, (field, unit) in STATION_POLLUTANTS.items():
             values = packet.values.get(code)
-            if values is None or not self._flag_ok(values):
+            if values is None:
+                continue
+            if values.get("Flag", "N") != "N":
+                row.setdefault(HJ212_FLAGS, []).append(f"{field}.{values['Flag']}")  # type: ignore[union-attr]
+            if not self._flag_ok(values):
                 continue
             value = _number(values.get("Avg"))
             scale = factor(unit_of(code, registration.units), unit)
@@ -172,8 +180,13 @@ class BusSink:
             return []
         known = {registration.owner for registration, _ in packets}
         check = ReadingsCheck(known, now, future_tolerance=self.future_tolerance)
+        flags = [row.pop(HJ212_FLAGS, []) for row in rows]
         check.feed(rows)
         good, rejected = check.result()
+        refused_rows = {refused.index for refused in rejected}
+        kept = [i for i in range(len(rows)) if i not in refused_rows]
+        for reading, index in zip(good, kept, strict=True):
+            reading.flags = [*reading.flags, *flags[index]]  # type: ignore[misc]
         for refused in rejected:
             errors = json.dumps(refused.errors, ensure_ascii=False)
             dead.append((_letter(packets[refused.index][1]), f"reading.rejected: {errors}"))

@@ -107,6 +107,8 @@ async def test_hourly_packets_become_readings_with_the_right_aqi(gateway_api: Ap
     by_hour = {dt.datetime.fromisoformat(r["observed_at"]): r for r in rows}
     assert set(by_hour) == {HOUR - dt.timedelta(hours=1), HOUR}  # DataTime + 1 hour
     assert by_hour[HOUR - dt.timedelta(hours=1)]["pm25"] is None  # flag D: not valid
+    assert by_hour[HOUR - dt.timedelta(hours=1)]["flags"] == ["pm25.D"]  # and kept
+    assert by_hour[HOUR]["flags"] == []
     assert by_hour[HOUR]["pm10"] == 240 and by_hour[HOUR]["no2"] == 70
 
 
