@@ -33,6 +33,7 @@ from service.gateway.directory import Registration
 from service.hj212 import codes
 from service.hj212.packet import Packet
 from service.services.readings_check import ReadingsCheck
+from service.settings import Settings
 from service.telemetry import records
 from service.telemetry.units import factor, unit_of
 
@@ -103,6 +104,19 @@ class BusSink:
         self.clock = clock
         #: What became of the packets: readings, telemetry, ignored, dead-lettered by reason.
         self.counts: Counter[str] = Counter()
+
+    @classmethod
+    def from_settings(cls, bus: EventBus, settings: Settings, dead_letter: DeadLetter) -> BusSink:
+        """The sink ``haze gateway`` and ``haze serve`` run (their topics and limits)."""
+        return cls(
+            bus,
+            readings_topic=settings.kafka_topic_readings,
+            telemetry_topic=settings.kafka_topic_telemetry,
+            dead_letter=dead_letter,
+            valid_flags=codes.VALID_FLAGS,
+            future_tolerance=dt.timedelta(seconds=settings.telemetry_future_tolerance_s),
+            max_age=dt.timedelta(hours=settings.telemetry_max_age_h),
+        )
 
     async def accept(self, batch: Sequence[tuple[Registration, Packet]]) -> None:
         now = self.clock()
