@@ -58,6 +58,7 @@ _S0, _S1, _S2, _S3, _S4, _S5, _S6, _S7 = (
 )
 #: ``_MASKS[w]`` keeps the low ``w`` 64-bit words (enough for a segment of 1024 bytes).
 _MASKS = tuple((1 << (64 * words)) - 1 for words in range(132))
+_MASKED_WORDS = len(_MASKS)
 
 
 def crc16(data: bytes) -> int:
@@ -71,7 +72,7 @@ def crc16(data: bytes) -> int:
     masks = _MASKS
     while words > 1:
         half = (words + 1) >> 1
-        mask = masks[half] if half < len(masks) else (1 << (64 * half)) - 1
+        mask = masks[half] if half < _MASKED_WORDS else (1 << (64 * half)) - 1
         folded = (folded >> (half << 6)) ^ (folded & mask)
         words = half
     s = folded.to_bytes(8, "little")
