@@ -149,7 +149,11 @@ def parse_cp(cp: str) -> tuple[dict[str, str], CpValues, dict[str, str]]:
                     _SHAPES[names] = shape  # type: ignore[index]
             raw = flat[1::2]
             raw.append(None)
-            fields = {name: raw[index] for name, index in shape.fields}
+            if len(shape.fields) == 1:  # DataTime, nearly always
+                name, index = shape.fields[0]
+                fields = {name: raw[index]}
+            else:
+                fields = {name: raw[index] for name, index in shape.fields}
             return fields, CpValues(shape, raw), dict(shape.original)  # type: ignore[return-value]
     fields, values, original = _parse_items(cp)
     return fields, CpValues(None, None, values), original

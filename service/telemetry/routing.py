@@ -221,8 +221,13 @@ class BusSink:
             if scale is None:
                 scale = scales[code] = _cems_scale(code, registration)
             if raw is not None:
-                measured = _number(raw)
-                items.append((code, None if measured is None else measured * scale, flag))
+                try:
+                    measured: float | None = float(raw) * scale
+                except ValueError:
+                    measured = None
+                if measured is not None and (measured != measured or measured in _INFINITE):
+                    measured = None  # NaN or infinity: no number
+                items.append((code, measured, flag))
             if raw_converted is not None:
                 converted = _number(raw_converted)
                 if converted is not None:
@@ -270,6 +275,7 @@ def _cems_scale(code: str, registration: Registration) -> float:
     return 1.0
 
 
+_INFINITE = (float("inf"), float("-inf"))
 _CONVERTED: dict[str, str] = {}
 
 
