@@ -7,11 +7,14 @@ same run, with the same packets on the same number of connections:
 
 - ``bare_rate``: a bare asyncio TCP server that only splits the bytes into lines and answers
   each line with a fixed 9014 (so the client's window moves exactly as with the gateway);
-- ``rate``: the gateway (parse, CRC, directory, password, batching across connections,
-  publish through ``RawSink`` on a ``KafkaBus`` with acks=all, then 9014 with the same QN).
+- ``rate``: the gateway as ``haze gateway`` builds it (``attach_gateway``): parse, CRC,
+  directory, password, batching across connections, the real sink (``BusSink``: each minute
+  packet becomes a ``haze.telemetry`` record, msgspec JSON keyed by enterprise) published on
+  a ``KafkaBus`` with acks=all, then 9014 with the same QN.
 
-The packets are realistic minute data (CN=2051, Flag=5: answer required): half the
-connections are power meters (4 channels: power, energy, flag), half CEMS (SO2, NOx, PM with
+The packets are realistic minute data (CN=2051, Flag=5: answer required) of registered
+enterprise loggers, DataTime within the last hours (so none is stale): half the connections
+are power meters (4 channels in kW: power, energy, flag), half CEMS (SO2, NOx, PM with
 converted values, O2, flow with flags). The client runs in another process (not sharing the
 measured server's core) and keeps ``--window`` packets in flight per connection, like a
 logger replaying its backlog; each rate is packets / (first send -> last answer). The
@@ -32,6 +35,7 @@ import pstats
 import sys
 import time
 import uuid
+from zoneinfo import ZoneInfo
 
 from service.gateway.directory import DictDirectory, Registration, password_hash
 from service.hj212.build import build, build_cp, qn_of
@@ -44,20 +48,49 @@ PASSWORD = "bench-212"
 BARE_ANSWER = build(qn="20240101000000000", st="91", cn="9014", pw=PASSWORD, mn="BARE", flag=4)
 
 
+#: Minutes of DataTime a connection cycles through (well inside ``telemetry_max_age_h``).
+SPAN_MINUTES = 1_440
+METER_UNITS = {f"e10{c}": "kW" for c in range(1, 5)}
+CEMS_UNITS = {"a21026": "mg/m³", "a21002": "mg/m³", "a34013": "mg/m³", "a19001": "%",
+              "a00000": "m³/s"}  # fmt: skip
+
+
 def mn_of(connection: int) -> str:
-    return f"BENCH{connection:05d}"
+    return f"15020391BE0C{connection:012X}"
 
 
-def packets_of(connection: int, count: int) -> list[bytes]:
+def enterprise_of(connection: int) -> str:
+    return f"91150203BENCH{connection // 4:05d}"  # an enterprise has 2 meters and 2 CEMS
+
+
+def registrations(connections: int) -> list[Registration]:
+    return [
+        Registration(
+            mn_of(c),
+            "meter" if c % 2 == 0 else "cems",
+            enterprise_of(c),
+            password_hash(PASSWORD),
+            units=METER_UNITS if c % 2 == 0 else CEMS_UNITS,
+        )
+        for c in range(connections)
+    ]
+
+
+def first_minute() -> dt.datetime:
+    """The earliest DataTime the packets carry: ``SPAN_MINUTES`` before now, Beijing time."""
+    now = dt.datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None, second=0, microsecond=0)
+    return now - dt.timedelta(minutes=SPAN_MINUTES)
+
+
+def packets_of(connection: int, count: int, start: dt.datetime) -> list[bytes]:
     """The packets one connection sends (deterministic: the client rebuilds the same)."""
-    start = dt.datetime(2024, 1, 15, 0, 0)
     meter = connection % 2 == 0
     out = []
     for i in range(count):
-        at = start + dt.timedelta(minutes=i)
+        at = start + dt.timedelta(minutes=i % SPAN_MINUTES)
         if meter:
             values = {
-                f"pw0{c}": {
+                f"e10{c}": {
                     "Avg": f"{100 + (i * 7 + c) % 400}.{c}",
                     "Cou": f"{5000 + i}.25",
                     "Flag": "N",
@@ -77,7 +110,7 @@ def packets_of(connection: int, count: int) -> list[bytes]:
                 },
             }
         cp = build_cp({"DataTime": at.strftime("%Y%m%d%H%M%S")}, values)
-        qn = qn_of(at + dt.timedelta(milliseconds=i % 1000))
+        qn = qn_of(start + dt.timedelta(minutes=i, milliseconds=i % 1000))
         st = "31"
         out.append(build(qn=qn, st=st, cn="2051", pw=PASSWORD, mn=mn_of(connection), flag=5, cp=cp))
     return out
@@ -123,9 +156,11 @@ class _ClientConnection(asyncio.Protocol):
             self.done.set_exception(ConnectionError(f"closed after {self.answered} answers"))
 
 
-async def _client(port: int, packets: int, connections: int, window: int) -> dict[str, float]:
+async def _client(
+    port: int, packets: int, connections: int, window: int, start: dt.datetime
+) -> dict[str, float]:
     loop = asyncio.get_running_loop()
-    per = [packets_of(c, n) for c, n in enumerate(split_counts(packets, connections))]
+    per = [packets_of(c, n, start) for c, n in enumerate(split_counts(packets, connections))]
     done = [loop.create_future() for _ in per]
     started = time.perf_counter()
     for c, mine in enumerate(per):
@@ -136,16 +171,20 @@ async def _client(port: int, packets: int, connections: int, window: int) -> dic
     return {"seconds": time.perf_counter() - started}
 
 
-def _run_client(port: int, packets: int, connections: int, window: int) -> float:
+def _run_client(
+    port: int, packets: int, connections: int, window: int, start: dt.datetime
+) -> list[str]:
     command = [sys.executable, "-m", "bench.gateway", "--client-port", str(port)]
     command += ["--packets", str(packets), "--connections", str(connections)]
-    command += ["--window", str(window)]
+    command += ["--window", str(window), "--client-start", start.isoformat()]
     return command
 
 
-async def _measure(port: int, packets: int, connections: int, window: int) -> float:
+async def _measure(
+    port: int, packets: int, connections: int, window: int, start: dt.datetime
+) -> float:
     process = await asyncio.create_subprocess_exec(
-        *_run_client(port, packets, connections, window), stdout=asyncio.subprocess.PIPE
+        *_run_client(port, packets, connections, window, start), stdout=asyncio.subprocess.PIPE
     )
     out, _ = await process.communicate()
     if process.returncode != 0:
@@ -200,16 +239,27 @@ async def _on_topic(bootstrap: str, topic: str, expected: int) -> int:
     return seen
 
 
-class _NullSink:
-    """Takes every batch at once: the gateway's own cost, without the broker."""
+class _NullBus:
+    """Takes every publish at once: the gateway and its routing, without the broker."""
 
-    async def accept(self, batch) -> None:
+    async def publish(self, topic, items, headers=None) -> None:
         return None
+
+
+class _DeadLetters:
+    """Counts what the sink dead-letters (the bench's packets are all usable: expect 0)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def __call__(self, items) -> None:
+        self.count += len(items)
 
 
 async def _run(packets: int, connections: int, window: int, profile: bool) -> dict[str, object]:
     from service.bus.kafka import KafkaBus
-    from service.gateway.server import Gateway, RawSink
+    from service.gateway.server import Gateway
+    from service.telemetry.routing import BusSink
     from tests.infra import tansu_server
 
     broker = None
@@ -218,36 +268,40 @@ async def _run(packets: int, connections: int, window: int, profile: bool) -> di
         broker = tansu_server.start()
         bootstrap = broker.bootstrap
     try:
-        topic = f"bench{uuid.uuid4().hex[:8]}.gateway"
+        run = uuid.uuid4().hex[:8]
         settings = Settings(kafka_bootstrap=bootstrap, kafka_idempotent=False,
+                            kafka_topic_telemetry=f"bench{run}.telemetry",
+                            kafka_topic_readings=f"bench{run}.readings",
                             gateway_max_connections=max(connections, 1) + 10)  # fmt: skip
+        topic = settings.kafka_topic_telemetry
         await _topic(bootstrap, topic)
+        start = first_minute()
 
         bare = await _bare_server()
-        bare_s = await _measure(bare.sockets[0].getsockname()[1], packets, connections, window)
+        bare_s = await _measure(
+            bare.sockets[0].getsockname()[1], packets, connections, window, start
+        )
         bare.close()
+
+        directory = DictDirectory(registrations(connections))
+        null_dead = _DeadLetters()
+        null_sink = BusSink.from_settings(_NullBus(), settings, null_dead)  # type: ignore[arg-type]
+        null = Gateway(directory, null_sink, settings, Metrics(), host="127.0.0.1", port=0)
+        await null.start()
+        null_s = await _measure(null.port, packets, connections, window, start)
+        await null.stop()
 
         metrics = Metrics()
         bus = KafkaBus(settings, metrics)
         await bus.start()
-        registrations = [
-            Registration(
-                mn_of(c), "meter" if c % 2 == 0 else "cems", f"E{c}", password_hash(PASSWORD)
-            )
-            for c in range(connections)
-        ]
-        gateway = Gateway(DictDirectory(registrations), RawSink(bus, topic), settings, metrics,
-                          host="127.0.0.1", port=0)  # fmt: skip
-        null = Gateway(DictDirectory(registrations), _NullSink(), settings, Metrics(),
-                       host="127.0.0.1", port=0)  # fmt: skip
-        await null.start()
-        null_s = await _measure(null.port, packets, connections, window)
-        await null.stop()
+        dead = _DeadLetters()
+        sink = BusSink.from_settings(bus, settings, dead)
+        gateway = Gateway(directory, sink, settings, metrics, host="127.0.0.1", port=0)
         await gateway.start()
         profiler = cProfile.Profile() if profile else None
         if profiler:
             profiler.enable()
-        gateway_s = await _measure(gateway.port, packets, connections, window)
+        gateway_s = await _measure(gateway.port, packets, connections, window, start)
         if profiler:
             profiler.disable()
         await gateway.stop()
@@ -263,28 +317,34 @@ async def _run(packets: int, connections: int, window: int, profile: bool) -> di
         "packets": packets,
         "connections": connections,
         "window": window,
+        "sink": "BusSink -> haze.telemetry",
         "seconds": round(gateway_s, 3),
         "rate": round(rate, 1),
         "bare_seconds": round(bare_s, 3),
         "bare_rate": round(bare_rate, 1),
         "ratio": round(rate / bare_rate, 3),
-        "null_sink_rate": round(packets / null_s, 1),
+        "null_bus_rate": round(packets / null_s, 1),
         "accepted": accepted,
         "on_topic": on_topic,
+        "dead_lettered": dead.count + null_dead.count,
         "mean_batch": round(accepted / batches, 1) if batches else None,
         "goal_ratio_to_bare": RATIO_GOAL,
         "goal_rate": RATE_GOAL,
         "met": {
             "ratio_to_bare": rate / bare_rate >= RATIO_GOAL,
             "rate": rate >= RATE_GOAL,
-            "all_on_topic": on_topic == packets == accepted,
+            "all_on_topic": on_topic == packets == accepted and dead.count == 0,
         },
         "broker": "tansu" if broker is not None else bootstrap,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+        },
     }
     if profiler:
         text = io.StringIO()
-        pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(25)
+        pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(30)
         print(text.getvalue(), file=sys.stderr)
     return result
 
@@ -300,11 +360,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--window", type=int, default=64, help="packets in flight per connection")
     parser.add_argument("--profile", action="store_true", help="cProfile the gateway (stderr)")
     parser.add_argument("--client-port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--client-start", type=dt.datetime.fromisoformat, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.packets < 1 or args.connections < 1 or args.window < 1:
         parser.error("--packets, --connections and --window are at least 1")
     if args.client_port:
-        client = _client(args.client_port, args.packets, args.connections, args.window)
+        client = _client(
+            args.client_port, args.packets, args.connections, args.window, args.client_start
+        )
         print(json.dumps(asyncio.run(client)))
         return
     result = asyncio.run(_run(args.packets, args.connections, args.window, args.profile))

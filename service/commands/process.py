@@ -129,15 +129,7 @@ def attach_gateway(runtime: Runtime, *, port: int | None = None) -> Gateway:
     """An HJ 212 gateway on ``runtime``'s bus (started and stopped with it): station hourly
     data to ``haze.readings``, enterprises' loggers to ``haze.telemetry``."""
     settings = runtime.settings
-    sink = BusSink(
-        runtime.bus,
-        readings_topic=settings.kafka_topic_readings,
-        telemetry_topic=settings.kafka_topic_telemetry,
-        dead_letter=runtime.dead_letter,
-        valid_flags=codes.VALID_FLAGS,
-        future_tolerance=dt.timedelta(seconds=settings.telemetry_future_tolerance_s),
-        max_age=dt.timedelta(hours=settings.telemetry_max_age_h),
-    )
+    sink = BusSink.from_settings(runtime.bus, settings, runtime.dead_letter)
     runtime.gateway = Gateway(runtime.loggers, sink, settings, runtime.metrics, port=port)
     return runtime.gateway
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hmac
 import logging
 import zoneinfo
 from collections.abc import Sequence
@@ -37,6 +38,9 @@ READ_SIZE = 1 << 16
 WRITE_BUFFER_LIMIT = 1 << 20
 #: Connections stop reading while the collector holds this many batches (a slow sink).
 HELD_BATCHES = 4
+#: Loggers whose last right password is remembered, at most.
+MAX_REMEMBERED = 100_000
+_COMMAND_KINDS = dict(codes.COMMAND_KINDS)  # a plain dict: read per packet
 
 
 class PacketSink(Protocol):
@@ -213,6 +217,8 @@ class Gateway:
         self._connections: set[_Connection] = set()
         self._stopping = False
         self._timezone = zoneinfo.ZoneInfo(settings.gateway_timezone)
+        #: MN -> (registration, the password last found right for it)
+        self._passwords: dict[str, tuple[Registration, bytes]] = {}
 
     @property
     def port(self) -> int:
@@ -328,10 +334,10 @@ class Gateway:
         if registration is None:
             self._refuse(connection, packet, "unknown_mn", codes.QN_WRONG_MN)
             return
-        if not registration.password_matches(packet.pw):
+        if not self._password_ok(registration, packet.pw):
             self._refuse(connection, packet, "password", codes.QN_WRONG_PW)
             return
-        kind = codes.COMMAND_KINDS.get(packet.cn)
+        kind = _COMMAND_KINDS.get(packet.cn)
         if kind == "data":
             self._collector.put((connection, registration, packet, None))  # type: ignore[union-attr]
         elif kind == "answer":
@@ -343,6 +349,23 @@ class Gateway:
             self._command(connection, packet, registration)
         else:
             self._refuse(connection, packet, "cn", codes.QN_WRONG_CN)
+
+    def _password_ok(self, registration: Registration, pw: str | None) -> bool:
+        """The registration's check, skipped when the logger sends again the password last
+        found right for this very registration (a SHA-256 per packet otherwise; the process
+        holds in memory what every packet brings in clear anyway, the database only hashes)."""
+        if pw is None:
+            return False
+        sent = pw.encode("utf-8")
+        known = self._passwords.get(registration.mn)
+        if known is not None and known[0] is registration:
+            return hmac.compare_digest(sent, known[1])  # one password matches one hash
+        if not registration.password_matches(pw):
+            return False
+        if len(self._passwords) >= MAX_REMEMBERED:
+            self._passwords.clear()
+        self._passwords[registration.mn] = (registration, sent)
+        return True
 
     def _command(self, connection: _Connection, packet: Packet, registration: Registration) -> None:
         """A logger's request: 1013 (calibrate my clock) is answered and followed by 1012 with

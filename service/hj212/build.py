@@ -83,7 +83,20 @@ def _answer(request: Packet, cn: str, cp: str) -> bytes:
 
 def data_answer(request: Packet) -> bytes:
     """9014: the data were received (same QN, ST=91, Flag=4, ``CP=&&&&``)."""
-    return _answer(request, "9014", "")
+    qn, pw = request.qn, request.pw
+    if qn is None or pw is None:
+        return _answer(request, "9014", "")
+    # The gateway's answer to nearly every packet: one formatting instead of the general path.
+    body = _DATA_ANSWER % (
+        qn.encode("utf-8"),
+        pw.encode("utf-8"),
+        request.mn.encode("utf-8"),
+        _answer_flag(request),
+    )
+    return b"##%04d%b%04X\r\n" % (len(body), body, crc16(body))
+
+
+_DATA_ANSWER = b"QN=%b;ST=" + ST_SYSTEM.encode() + b";CN=9014;PW=%b;MN=%b;Flag=%d;CP=&&&&"
 
 
 def request_answer(request: Packet, qn_rtn: int) -> bytes:

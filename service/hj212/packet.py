@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 
 from emission_list.i18n import Text
-from service.hj212.codes import CODES_2005
+from service.hj212.cp import CpValues, Reading, parse_cp
 from service.hj212.crc import crc16
 
 MAX_SEGMENT = 1024  # bytes of a data segment (the standard's 0-1024)
@@ -77,8 +78,18 @@ class Packet:
     edition: int  # 2017 or 2005 (the Flag's version bits; no Flag: 2005 if 2005 codes)
     data_time: dt.datetime | None  # naive, the logger's local time
     fields: Mapping[str, str]  # CP items that are not <code>-<suffix>
-    values: Mapping[str, Mapping[str, str]]  # 2017 code -> {suffix: raw}
     original_codes: Mapping[str, str]  # 2017 code -> code as sent, where mapped
+    cp_values: CpValues = field(repr=False, compare=False)
+
+    @cached_property
+    def values(self) -> Mapping[str, Mapping[str, str]]:
+        """2017 code -> {suffix: raw} (built when first read)."""
+        return self.cp_values.mapping()
+
+    def readings(self, suffix: str) -> list[Reading]:
+        """Per code: ``(code, <code>-<suffix>, <code>-Zs<suffix>, <code>-Flag)``, None where
+        absent; what the sink reads, without building :attr:`values`."""
+        return self.cp_values.readings(suffix)
 
     @property
     def answer_required(self) -> bool:
@@ -128,32 +139,31 @@ def parse_segment(segment: str) -> Packet:
     start = segment.find("CP=&&")
     if start < 0 or not segment.endswith("&&") or len(segment) < start + 7:
         raise _syntax("CP is not CP=&&…&&", segment)
-    header: dict[str, str] = {}
-    blanks = " " in segment[:start]
-    for item in segment[:start].split(";"):
-        name, eq, value = item.partition("=")
-        if not eq:
-            if item.strip():
-                raise _syntax(f"field {item!r} has no '='", segment)
-            continue
-        if blanks:
-            name, value = name.strip(), value.strip()
-        header[name] = value
+    header = _header(segment[:start], segment)
     cn, mn = header.get("CN"), header.get("MN")
     if not cn or not mn:
         raise _syntax("no CN" if not cn else "no MN", segment)
-    fields, values, original = _parse_cp(segment[start + 5 : -2], segment)
+    try:
+        fields, values, original = parse_cp(segment[start + 5 : -2])
+    except ValueError as exc:
+        raise _syntax(str(exc), segment) from None
     flag = _int(header, "Flag", segment)
-    pnum = _int(header, "PNUM", segment)
-    pno = _int(header, "PNO", segment)
+    pnum = _int(header, "PNUM", segment) if "PNUM" in header else None
+    pno = _int(header, "PNO", segment) if "PNO" in header else None
     split = flag is not None and flag & FLAG_SPLIT
     if split and (pnum is None or pno is None or not 1 <= pno <= pnum):
         raise _syntax(f"split packet with PNUM={pnum}, PNO={pno}", segment)
     edition = _edition(flag, bool(original))
     data_time = None
     if "DataTime" in fields:
-        data_time = _data_time(fields["DataTime"], segment)
-    return Packet(
+        raw = fields["DataTime"]
+        data_time = _TIMES.get(raw)
+        if data_time is None:
+            data_time = _data_time(raw, segment)
+            if len(_TIMES) < _TIMES_MAX:
+                _TIMES[raw] = data_time
+    packet = _new_packet(Packet)
+    packet.__dict__.update(
         segment=segment,
         qn=header.get("QN") or None,
         st=header.get("ST") or None,
@@ -166,64 +176,46 @@ def parse_segment(segment: str) -> Packet:
         edition=edition,
         data_time=data_time,
         fields=fields,
-        values=values,
         original_codes=original,
+        cp_values=values,
     )
+    return packet
 
 
-#: CP item name -> (2017 code, suffix, code as sent if mapped else None), or None for a field.
-#: Names repeat across packets: one dict lookup instead of splitting and mapping each time.
-_NAMES: dict[str, tuple[str, str, str | None] | None] = {}
-_NAMES_MAX = 50_000  # a hostile logger inventing names does not grow it further
-_CODES_2005 = dict(CODES_2005)
+#: A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__`` (a third
+#: of a packet's parse); the parser fills the instance's ``__dict__`` at once instead.
+_new_packet = object.__new__
 
 
-def _name(name: str) -> tuple[str, str, str | None] | None:
-    code, dash, suffix = name.partition("-")
-    if not dash:
-        found = None
-    else:
-        mapped = _CODES_2005.get(code)
-        found = (mapped, suffix, code) if mapped is not None else (code, suffix, None)
-    if len(_NAMES) < _NAMES_MAX:
-        _NAMES[name] = found
-    return found
+#: DataTime as sent -> datetime: loggers send the same minutes.
+_TIMES: dict[str, dt.datetime] = {}
+_TIMES_MAX = 20_000
+_NOT_SEPARATORS = bytes(b for b in range(256) if b not in b";=")
+_ALTERNATING = b"=;" * 520  # more than the fields a segment of 1024 bytes holds
 
 
-def _parse_cp(
-    cp: str, segment: str
-) -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, str]]:
-    """Items are separated by ``;`` and ``,`` alike (values are keyed by code, so the groups
-    carry nothing more)."""
-    fields: dict[str, str] = {}
-    values: dict[str, dict[str, str]] = {}
-    original: dict[str, str] = {}
-    if not cp:
-        return fields, values, original
-    blanks = " " in cp or "\t" in cp
-    names = _NAMES
-    for item in cp.replace(";", ",").split(","):
+def _header(head: str, segment: str) -> dict[str, str]:
+    """The fields before CP; one ``split`` when each is ``name=value;`` without blanks."""
+    if (
+        head.endswith(";")
+        and " " not in head
+        and head.encode("utf-8").translate(None, _NOT_SEPARATORS)
+        == _ALTERNATING[: 2 * head.count(";")]
+    ):
+        flat = head[:-1].replace("=", ";").split(";")
+        return dict(zip(flat[0::2], flat[1::2]))  # noqa: B905 (as many names as values)
+    header: dict[str, str] = {}
+    blanks = " " in head
+    for item in head.split(";"):
         name, eq, value = item.partition("=")
         if not eq:
             if item.strip():
-                raise _syntax(f"CP item {item!r} has no '='", segment)
+                raise _syntax(f"field {item!r} has no '='", segment)
             continue
         if blanks:
             name, value = name.strip(), value.strip()
-        known = names.get(name, _NAMES)
-        if known is _NAMES:
-            known = _name(name)
-        if known is None:
-            fields[name] = value
-            continue
-        code, suffix, sent = known
-        entry = values.get(code)
-        if entry is None:
-            entry = values[code] = {}
-            if sent is not None:
-                original[code] = sent
-        entry[suffix] = value
-    return fields, values, original
+        header[name] = value
+    return header
 
 
 def _edition(flag: int | None, has_2005_codes: bool) -> int:

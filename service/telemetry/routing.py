@@ -35,6 +35,7 @@ from service.gateway.directory import Registration
 from service.hj212 import codes
 from service.hj212.packet import Packet
 from service.services.readings_check import ReadingsCheck
+from service.settings import Settings
 from service.telemetry import records
 from service.telemetry.units import factor, unit_of
 
@@ -57,6 +58,8 @@ STATION_SYSTEM, HOURLY = "22", "2061"
 #: A row's key for the HJ 212 flags other than N, taken out before the API's checks.
 HJ212_FLAGS = "_hj212_flags"
 GATEWAY_TOPIC = "haze.gateway"  # names the source of a dead letter
+#: Periods (DataTime, zone) and registrations whose conversions are remembered, at most.
+PERIODS_KEPT = 50_000
 
 DeadLetter = Callable[[Sequence[tuple[Record, str]]], Awaitable[None]]
 
@@ -107,6 +110,21 @@ class BusSink:
         self.clock = clock
         #: What became of the packets: readings, telemetry, ignored, dead-lettered by reason.
         self.counts: Counter[str] = Counter()
+        self._periods: dict[tuple[dt.datetime, str], tuple[dt.datetime, str]] = {}
+        self._scales: dict[str, tuple[Registration, dict[str, float]]] = {}
+
+    @classmethod
+    def from_settings(cls, bus: EventBus, settings: Settings, dead_letter: DeadLetter) -> BusSink:
+        """The sink ``haze gateway`` and ``haze serve`` run (their topics and limits)."""
+        return cls(
+            bus,
+            readings_topic=settings.kafka_topic_readings,
+            telemetry_topic=settings.kafka_topic_telemetry,
+            dead_letter=dead_letter,
+            valid_flags=codes.VALID_FLAGS,
+            future_tolerance=dt.timedelta(seconds=settings.telemetry_future_tolerance_s),
+            max_age=dt.timedelta(hours=settings.telemetry_max_age_h),
+        )
 
     async def accept(self, batch: Sequence[tuple[Registration, Packet]]) -> None:
         now = self.clock()
@@ -199,34 +217,88 @@ class BusSink:
         if command is None:
             return None
         period, suffix = command
-        start = period_start(packet, registration)
-        if start is None:
+        when = self._period(packet, registration)
+        if when is None:
             return "telemetry.no_datatime: a data packet without DataTime"
+        start, stamp = when
         if start > now + self.future_tolerance:
             return f"telemetry.future: DataTime {start.isoformat()} is ahead of the clock"
         if start < now - self.max_age:
             return f"telemetry.stale: DataTime {start.isoformat()} is too old"
+        scales = self._scales_of(registration)
         items: list[tuple[str, float | None, str]] = []
-        for code, values in packet.values.items():
-            flag = values.get("Flag", "N")
-            scale = 1.0
-            unit = unit_of(code, registration.units)
-            if unit is not None and unit.endswith("/m³"):
-                scale = factor(unit, CEMS_UNIT) or 1.0
-            measured = _number(values.get(suffix))
-            if measured is not None or suffix in values:
-                items.append((code, None if measured is None else measured * scale, flag))
-            converted = _number(values.get("Zs" + suffix))
-            if converted is not None:
-                items.append((code + "-Zs", converted * scale, flag))
+        for code, raw, raw_converted, flag in packet.readings(suffix):
+            if flag is None:
+                flag = "N"
+            scale = scales.get(code)
+            if scale is None:
+                scale = scales[code] = _cems_scale(code, registration)
+            if raw is not None:
+                try:
+                    measured: float | None = float(raw) * scale
+                except ValueError:
+                    measured = None
+                if measured is not None and (measured != measured or measured in _INFINITE):
+                    measured = None  # NaN or infinity: no number
+                items.append((code, measured, flag))
+            if raw_converted is not None:
+                converted = _number(raw_converted)
+                if converted is not None:
+                    items.append((_converted_code(code), converted * scale, flag))
         return records.TelemetryRecord(
             mn=registration.mn,
             e=registration.owner,
             k=registration.kind,
             p=period,
-            t=records.stamp(start),
+            t=stamp,
             v=items,
         )
+
+    def _period(self, packet: Packet, registration: Registration) -> tuple[dt.datetime, str] | None:
+        """The period's start in UTC and as the record's stamp (remembered: the loggers of a
+        region send the same minutes)."""
+        if packet.data_time is None:
+            return None
+        key = (packet.data_time, registration.timezone)
+        known = self._periods.get(key)
+        if known is None:
+            start = period_start(packet, registration)
+            assert start is not None
+            if len(self._periods) >= PERIODS_KEPT:
+                self._periods.clear()
+            known = self._periods[key] = (start, records.stamp(start))
+        return known
+
+    def _scales_of(self, registration: Registration) -> dict[str, float]:
+        """Code -> factor to the compliance check's unit, per registration (kept while the
+        directory hands out the same registration object; a reload makes a new one)."""
+        known = self._scales.get(registration.mn)
+        if known is None or known[0] is not registration:
+            if len(self._scales) >= PERIODS_KEPT:
+                self._scales.clear()
+            known = self._scales[registration.mn] = (registration, {})
+        return known[1]
+
+
+def _cems_scale(code: str, registration: Registration) -> float:
+    """Stack concentrations go in mg/m³; anything else as sent."""
+    unit = unit_of(code, registration.units)
+    if unit is not None and unit.endswith("/m³"):
+        return factor(unit, CEMS_UNIT) or 1.0
+    return 1.0
+
+
+_INFINITE = (float("inf"), float("-inf"))
+_CONVERTED: dict[str, str] = {}
+
+
+def _converted_code(code: str) -> str:
+    name = _CONVERTED.get(code)
+    if name is None:
+        name = code + "-Zs"
+        if len(_CONVERTED) < PERIODS_KEPT:
+            _CONVERTED[code] = name
+    return name
 
 
 def _letter(packet: Packet) -> Record:

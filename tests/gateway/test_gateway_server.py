@@ -6,6 +6,7 @@ import asyncio
 
 from gateway_helpers import ListSink, counted, running, until
 
+from service.gateway.directory import Registration, password_hash
 from service.hj212.build import build, frame
 from service.hj212.crc import crc_hex
 from tests.infra.loggers import MN, OTHER_MN, OTHER_PW, PW, Logger, minute
@@ -195,3 +196,23 @@ async def test_stop_flushes_what_the_collector_holds() -> None:
         logger.close()
     assert [a.qn[-1] for a in answers] == ["1", "2", "3"]
     assert len(sink.packets) == 3
+
+
+async def test_a_remembered_password_lets_no_other_one_in_and_a_new_registration_checks_again() -> (
+    None
+):
+    sink = ListSink()
+    async with running(sink) as (gateway, metrics):
+        logger = await Logger.connect(gateway.port)
+        await logger.send(minute(1))
+        assert (await logger.answer()).cn == "9014"
+        await logger.send(minute(2, pw="secret-x"))  # right before, wrong now
+        assert (await logger.answer()).fields == {"QnRtn": "3"}
+        gateway.directory.add(Registration(MN, "cems", "E1", password_hash("secret-new")))
+        await logger.send(minute(3))  # the old password, once right, no longer is
+        assert (await logger.answer()).fields == {"QnRtn": "3"}
+        await logger.send(minute(4, pw="secret-new"))
+        assert (await logger.answer()).cn == "9014"
+        logger.close()
+    assert [p.qn[-1] for p in sink.packets] == ["1", "4"]
+    assert counted(metrics, "refused", reason="password") == 2

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from service.hj212.build import (
+    _answer,
     build,
     build_cp,
     data_answer,
@@ -66,3 +69,14 @@ def test_cp_round_trip() -> None:
 def test_segment_over_1024_bytes_is_refused() -> None:
     with pytest.raises(ValueError, match="1024"):
         build(cn="2011", mn="M1", cp="x=" + "1" * 1100)
+
+
+@given(
+    st.text(alphabet="0123456789", min_size=0, max_size=20),
+    st.text(min_size=0, max_size=12).filter(lambda s: not set(s) & set(";,=&\r\n")),
+    st.text(min_size=1, max_size=24).filter(lambda s: not set(s) & set(";,=&\r\n")),
+    st.sampled_from([None, 0, 1, 4, 5, 9, 13]),  # no split bit: PNUM and PNO not asked
+)
+def test_the_9014_template_is_the_general_answer(qn: str, pw: str, mn: str, flag) -> None:
+    request = parse_frame(build(qn=qn or None, st="31", cn="2051", pw=pw, mn=mn, flag=flag))
+    assert data_answer(request) == _answer(request, "9014", "")

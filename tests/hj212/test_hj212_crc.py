@@ -59,3 +59,11 @@ def test_empty_segment_keeps_the_initial_value() -> None:
 @given(st.binary(max_size=2048))
 def test_table_equals_the_bitwise_definition(data: bytes) -> None:
     assert crc16(data) == bitwise(data)
+
+
+@given(st.integers(min_value=0, max_value=40), st.binary(min_size=1, max_size=1))
+def test_every_length_modulo_8_and_long_data(extra: int, byte: bytes) -> None:
+    """The fold works by position modulo 8 and halves the data: each alignment, and data
+    longer than the largest segment (beyond the precomputed masks), still give Annex A."""
+    for data in (byte * extra, bytes(range(256)) * 20 + byte * extra):
+        assert crc16(data) == bitwise(data)
