@@ -106,13 +106,20 @@ def compliance_worker(runtime: Runtime) -> ComplianceWorker:
         if notified:
             runtime.kick_workers()
 
+    rules = default_compliance_rules()
+    if rules.interval_s != settings.compliance_interval_s:  # K, M, N count its intervals
+        raise ValueError(
+            f"HAZE_COMPLIANCE_INTERVAL_S is {settings.compliance_interval_s} s but the "
+            f"compliance rules (emission_list/data/compliance_rules.json) count intervals of "
+            f"{rules.interval_s} s: change both together"
+        )
     return ComplianceWorker(
         runtime.session_maker,
         lambda: runtime.state.board,
         lists.published,
         runtime.loggers,
         runtime.loggers.registrations,
-        default_compliance_rules(),
+        rules,
         interval_s=settings.compliance_interval_s,
         grace_s=settings.compliance_grace_s,
         history_weeks=settings.compliance_history_weeks,

@@ -41,7 +41,7 @@ ENTERPRISE = kundulun_list().entries[0].enterprise_id
 async def test_topics_are_created_once(postgres_database_url: str, kafka_bootstrap: str) -> None:
     settings = stream_settings(postgres_database_url, kafka_bootstrap)
     first = await create_topics(settings)
-    assert set(first.values()) == {"created"} and len(first) == 5
+    assert set(first.values()) == {"created"} and len(first) == 7
     again = await create_topics(settings)
     assert set(again.values()) == {"exists"}
 
