@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from emission_list.compliance import NEVER, ComplianceCheck, IntervalInput, IntervalResult
+from emission_list.compliance import NEVER, ComplianceCheck, IntervalInput
 from emission_list.compliance_rules import ComplianceRules
 from emission_list.normal_load import normal_load
 from emission_list.revisions import Revision
@@ -160,10 +160,9 @@ class ComplianceWorker:
         self._started_at = clock()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        #: Counts for the metrics and tests: intervals judged, late values, alarms raised.
+        #: Counts for the metrics (``haze_compliance_counts``): intervals judged, late values,
+        #: findings raised and cleared.
         self.counts = {"intervals": 0, "late": 0, "raised": 0, "cleared": 0}
-        #: The last interval's result (tests, the benchmark).
-        self.last_result: IntervalResult | None = None
 
     # -- the Worker protocol -------------------------------------------------------------
 
@@ -333,7 +332,6 @@ class ComplianceWorker:
         )
         self._cursor = interval
         self.counts["intervals"] += 1
-        self.last_result = result
         found, cleared = findings_of(result, self.layout, self._board(), level, self.interval_s)
         self._pending.findings.extend(found)
         self._pending.cleared.extend(cleared)

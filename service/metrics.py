@@ -172,6 +172,19 @@ class Metrics:
         self.board_enterprises.set_function(enterprises)
         self.dead_letters.set_function(dead_letters)
 
+    def follow_compliance(self, counts: dict[str, int]) -> None:
+        """The compliance check's counts (intervals judged, late values, findings raised and
+        cleared), read when the metrics are collected."""
+        gauge = Gauge(
+            "haze_compliance_counts",
+            "The compliance check since start: intervals judged, values that came after their "
+            "interval was judged, findings raised and cleared.",
+            ["what"],
+            registry=self.registry,
+        )
+        for what in counts:
+            gauge.labels(what=what).set_function(lambda what=what: counts[what])
+
 
 def render(metrics: Metrics) -> tuple[bytes, str]:
     return generate_latest(metrics.registry), CONTENT_TYPE_LATEST

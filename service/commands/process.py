@@ -113,7 +113,7 @@ def compliance_worker(runtime: Runtime) -> ComplianceWorker:
             f"compliance rules (emission_list/data/compliance_rules.json) count intervals of "
             f"{rules.interval_s} s: change both together"
         )
-    return ComplianceWorker(
+    worker = ComplianceWorker(
         runtime.session_maker,
         lambda: runtime.state.board,
         lists.published,
@@ -130,6 +130,8 @@ def compliance_worker(runtime: Runtime) -> ComplianceWorker:
         stored=stored,
         timezone=settings.gateway_timezone,
     )
+    runtime.metrics.follow_compliance(worker.counts)
+    return worker
 
 
 def attach_gateway(runtime: Runtime, *, port: int | None = None) -> Gateway:

@@ -57,3 +57,5 @@ async def test_an_hours_closing_stores_the_lines_mean_loads_and_forgets_old_valu
     mean = closed[(entry.enterprise_id, line.line_id, hour)]
     assert mean.minutes == 30 and mean.mean_kw == sum(loads[:30]) / 30 and not mean.warned
     assert old not in kept and min(kept) == START  # the old value went at the hour's closing
+    metrics = (await api.client.get("/metrics")).text
+    assert f'haze_compliance_counts{{what="intervals"}} {float(len(loads))}' in metrics
