@@ -14,7 +14,8 @@ from service.storage.repositories import telemetry as telemetry_rows
 from service.telemetry import records
 from tests.infra.sample_episode import compliance_worker
 
-START = dt.datetime(2026, 11, 30, 13, 30, tzinfo=dt.UTC)  # 21:30 in Beijing
+#: Half past an hour two days ago (well within the telemetry's keeping).
+START = dt.datetime.now(dt.UTC).replace(minute=30, second=0, microsecond=0) - dt.timedelta(days=2)
 
 
 async def test_an_hours_closing_stores_the_lines_mean_loads_and_forgets_old_values(
