@@ -42,7 +42,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from emission_list.compliance import NEVER, ComplianceCheck, IntervalInput
-from emission_list.compliance_rules import ComplianceRules
+from emission_list.compliance_rules import ComplianceRules, reference_oxygen
 from emission_list.normal_load import normal_load
 from emission_list.revisions import Revision
 from service.gateway.directory import LoggerDirectory, Registration
@@ -155,6 +155,8 @@ class ComplianceWorker:
         self._pending = _Pending()
         self._early: list[Decoded] = []
         self._rows = np.zeros(0, np.intp)
+        self._cems_slot = np.zeros(0, np.intp)  # each CEMS channel's logger slot
+        self._cems_reference_o2 = np.zeros(0)  # its limit's reference O2 [%] (NaN: as measured)
         #: (L, 24) hours of history behind each line's normal load.
         self.normal_hours = np.zeros((0, 24), np.int32)
         self._started_at = clock()
@@ -319,7 +321,12 @@ class ComplianceWorker:
         self._last_valid[buffer.heard] = interval
         hour = self._local_hour(interval)
         cut, level = self._cuts()
-        cems = np.where(np.isnan(buffer.converted), buffer.cems, buffer.converted)
+        # the logger's own reference-O2 value (-Zs), else the measured one converted with the
+        # O2 its stack monitor reported (limits are stated at a reference O2; HJ 75-2017)
+        measured = reference_oxygen(
+            buffer.cems, buffer.oxygen[self._cems_slot], self._cems_reference_o2
+        )
+        cems = np.where(np.isnan(buffer.converted), measured, buffer.converted)
         result = check.evaluate(
             IntervalInput(
                 interval=interval,
@@ -494,6 +501,11 @@ class ComplianceWorker:
             self._close_hour()
         self.layout = layout
         self.check = ComplianceCheck(layout.arrays, self.rules)
+        self._cems_slot = np.array([layout.logger_of[mn] for mn, _ in layout.cems_channel], np.intp)
+        industry = layout.arrays.enterprise_industry[layout.arrays.cems_enterprise]
+        self._cems_reference_o2 = self.rules.cems_reference_o2[
+            industry, layout.arrays.cems_pollutant
+        ]
         arrays = layout.arrays
         self._buffers.clear()
         self._last_valid = np.full(len(arrays.logger_enterprise), NEVER, np.int64)

@@ -57,8 +57,14 @@ def test_the_floor_copies_the_arrays_a_minute_touches_once_each() -> None:
     assert not any(a is check.state.warning_start for a in arrays)  # only when a cut changes
 
 
-def test_the_latency_part_measures_each_alarm_from_its_minute() -> None:
+def test_the_latency_part_measures_each_alarm_from_its_minute(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bench import compliance_latency
+
+    monkeypatch.setenv(
+        "HAZE_BENCH_DATABASE_URL", postgres_url
+    )  # the run's server, a database of its own
 
     result = compliance_latency.run(20)
     assert result["minutes"] == 20 and result["packets"] > 20 * 100
