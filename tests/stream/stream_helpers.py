@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import IO
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import func, select
@@ -103,9 +104,11 @@ def stream_settings(database_url: str, bootstrap: str, **overrides: object) -> S
     return Settings(**(values | overrides))
 
 
-def haze_process(settings: Settings, *arguments: str, **environment: str) -> subprocess.Popen:
+def haze_process(
+    settings: Settings, *arguments: str, output: IO[bytes] | None = None, **environment: str
+) -> subprocess.Popen:
     """``haze ARGUMENTS`` as a real process with these settings (as ``HAZE_`` variables,
-    ``environment`` on top), its output discarded."""
+    ``environment`` on top), its output into ``output`` (default: discarded)."""
     env = os.environ | {
         f"HAZE_{name.upper()}": str(value)
         for name, value in settings.model_dump().items()
@@ -113,7 +116,10 @@ def haze_process(settings: Settings, *arguments: str, **environment: str) -> sub
     }
     command = [sys.executable, "-m", "service.commands.cli", *arguments]
     return subprocess.Popen(
-        command, env=env | environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command,
+        env=env | environment,
+        stdout=output or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if output else subprocess.DEVNULL,
     )
 
 
