@@ -210,15 +210,13 @@ class Fleet:
     async def all_stored(self, keys: set[tuple[str, dt.datetime]]) -> bool:
         return set(await self.stored(keys)) == keys
 
-    async def batches(self, name: str) -> float:
-        """Batches of readings the consumer ``name`` handled since it started (its /metrics)."""
+    async def handled(self, name: str, topic: str) -> float:
+        """Records of ``topic`` the consumer ``name`` handled since it started (/metrics)."""
         answer = await self.get(f"{self.members[name].url}/metrics")
         if answer is None or answer.status_code != 200:
             return 0.0
-        topic = re.escape(self.settings.kafka_topic_readings)
-        found = re.search(
-            rf'haze_consumer_batch_records_count\{{topic="{topic}"\}} (\S+)', answer.text
-        )
+        sample = rf'haze_consumer_batch_records_sum\{{topic="{re.escape(topic)}"\}} (\S+)'
+        found = re.search(sample, answer.text)
         return float(found.group(1)) if found else 0.0
 
 
@@ -355,10 +353,17 @@ async def test_a_forecast_reaches_both_api_processes(fleet: Fleet) -> None:
         for api in APIS:
             assert await fleet.level(api, SUBDISTRICTS[region]) not in ("orange", None)
     await fleet.post_forecast("api-b", posted)
-    body = ForecastIn.model_validate(_forecast(produced))
-    await produce(fleet.settings, fleet.settings.kafka_topic_forecasts, [encode_forecast(body)])
+    record = encode_forecast(ForecastIn.model_validate(_forecast(produced)))
+    topic = fleet.settings.kafka_topic_forecasts
+    await produce(fleet.settings, topic, [record, record])  # the second as a producer's retry
     for region in (posted, produced):
         await fleet.reaches(region, APIS)
+
+    async def all_handled() -> bool:
+        return await fleet.handled("forecasts", topic) >= 3
+
+    await eventually(all_handled, "the forecasts consumer through the three records")
+    for region in (posted, produced):
         await fleet.decided_once(region)
 
 
@@ -477,7 +482,7 @@ async def _stop_and_restart(fleet: Fleet, poster: Poster, name: str, signum: int
     if name in READINGS:  # it holds partitions again and stores its share of new posts
 
         async def consuming() -> bool:
-            return await fleet.batches(name) > 0
+            return await fleet.handled(name, fleet.settings.kafka_topic_readings) > 0
 
         await eventually(consuming, f"the restarted {name} storing readings")
     await poster.stop()
