@@ -51,8 +51,8 @@ HOUR = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
 STATIONS = [s.station_id for s in kundulun_stations()]
 APIS = ("api-a", "api-b")
 READINGS = ("readings-1", "readings-2")
-#: Subdistricts with their first enterprise, most enterprises first: each forecast of the
-#: module goes to a subdistrict of its own, so each decision shows on its own enterprise.
+#: Each subdistrict with its first enterprise: each forecast of the module goes to a
+#: subdistrict of its own, so each decision shows on an enterprise of its own.
 SUBDISTRICTS = dict(
     reversed([(e.region, e.enterprise_id) for e in kundulun_list().entries if len(e.region) == 9])
 )
