@@ -18,6 +18,7 @@ from service import errors
 from service.api.body_limit import BodyLimitMiddleware
 from service.api.deps import principal_of_request
 from service.api.header_guard import HeaderGuardMiddleware
+from service.api.polling import ActionBodies, PollingFastPath
 from service.api.routers import (
     ack_links,
     alarms,
@@ -77,6 +78,7 @@ def create_api(runtime: Runtime) -> FastAPI:
     )
     app.state.settings = settings
     app.state.runtime = runtime
+    app.state.action_bodies = bodies = ActionBodies()
     errors.install(app, principal_of_request)
     # the polled routers first
     routers = (
@@ -108,4 +110,6 @@ def create_api(runtime: Runtime) -> FastAPI:
         language=settings.default_language,
     )
     app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
+    if settings.polling_fast_path:  # outermost: a poll it answers skips the others
+        app.add_middleware(PollingFastPath, runtime=runtime, bodies=bodies)
     return app
