@@ -1,10 +1,12 @@
 """The polling hot path: ``GET /api/v1/enterprises/{id}/actions`` answered before the router.
 
-:class:`PollingFastPath` is the app's outermost middleware. A poll that authenticates, may
+:class:`PollingFastPath` runs in front of the whole app (:class:`service.api.app.HazeAPI`
+calls it before Starlette's own layers). A poll that authenticates, may
 read the enterprise and finds it on the board is answered here, 304 or 200, with the headers
 and metrics the router path gives it, from a few dictionary look-ups and, for a 200, a body
 encoded once per ETag and language (:class:`ActionBodies`). Everything else, and every
-refusal (401, 403, 404, 429, 431, a database outage), goes on down the stack to the route
+refusal (401, 403, 404, 429, 431, a database outage, an error of this code), goes on
+through the app, its middlewares and its error handlers, to the route
 :func:`service.api.routers.enterprises.get_actions`, which stays declared for the OpenAPI
 document: the token is checked (and counted against its rate limit) once, here, and the
 router finds the principal or the refusal in the scope (:func:`principal_of_request`), so
@@ -13,7 +15,9 @@ those answers are the router's own.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.datastructures import QueryParams
@@ -26,6 +30,8 @@ from service.metrics import API_PREFIX
 from service.runtime import Runtime
 from service.services.board import ActionBoard
 
+log = logging.getLogger("haze.api")
+ASGIApp = Callable[[dict, Any, Any], Awaitable[None]]
 ROUTE = API_PREFIX + "/enterprises/{enterprise_id}/actions"
 _HEAD, _TAIL = ROUTE.split("{enterprise_id}")
 #: Encoded bodies kept (one per enterprise and language answered since its ETag changed);
@@ -88,8 +94,7 @@ def _encode(out: EnterpriseActionsOut) -> bytes:
 class PollingFastPath:
     """Answers the polls it can (see the module's docstring); passes on all else."""
 
-    def __init__(self, app: Any, runtime: Runtime, bodies: ActionBodies) -> None:
-        self.app = app
+    def __init__(self, runtime: Runtime, bodies: ActionBodies) -> None:
         self.runtime = runtime
         self.bodies = bodies
         settings = runtime.settings
@@ -101,22 +106,37 @@ class PollingFastPath:
         }
         self._latency = metrics.latency.labels(ROUTE)
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        path = scope.get("path", "")
+    async def __call__(self, scope: dict, receive: Any, send: Any, app: ASGIApp) -> None:
+        """Answer the request if it is a poll this can answer, else pass it on to ``app``."""
+        started = time.perf_counter()
+        try:
+            answer = await self._answer(scope)
+        except Exception:
+            log.exception("the polling fast path failed; the router answers")
+            answer = None
+        if answer is None:
+            await app(scope, receive, send)
+            return
+        status, headers, body = answer
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        self._count[status].inc()
+        self._latency.observe(time.perf_counter() - started)
+
+    async def _answer(self, scope: dict) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+        """The poll's answer (status, headers, body), or None to leave it to the app; the
+        principal, or the refusal, of a checked token is left in the scope for the router."""
+        path = scope["path"]
         if (
-            scope["type"] != "http"
-            or scope["method"] != "GET"
+            scope["method"] != "GET"
             or not path.startswith(_HEAD)
             or not path.endswith(_TAIL)
             or header_bytes(scope) > self.max_header_bytes  # HeaderGuard answers 431
         ):
-            await self.app(scope, receive, send)
-            return
+            return None
         enterprise_id = path[len(_HEAD) : -len(_TAIL)]
         if not enterprise_id or "/" in enterprise_id:
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
+            return None
         authorization = if_none_match = accept_language = None
         for name, value in scope["headers"]:  # the first of each, as Request.headers gives
             if name == b"authorization":
@@ -133,8 +153,7 @@ class PollingFastPath:
             principal = await authenticate(runtime, bearer, client[0] if client else "")
         except Exception as refusal:  # 401, 429, 503...: the router answers it, as its own
             scope["haze.refusal"] = refusal
-            await self.app(scope, receive, send)
-            return
+            return None
         scope["haze.principal"] = principal
         board = runtime.state.board
         board_etag = board.etag(enterprise_id)
@@ -143,8 +162,7 @@ class PollingFastPath:
             or board_etag is None
             or (principal.role == "enterprise" and principal.enterprise_id != enterprise_id)
         ):
-            await self.app(scope, receive, send)  # 403 or 404, by the router
-            return
+            return None  # 403 or 404, by the router
         query = scope.get("query_string")
         lang = QueryParams(query).get("lang") if query else None
         language = language_of(lang, accept_language, self.default_language)
@@ -162,7 +180,4 @@ class PollingFastPath:
             headers.append((b"content-length", str(len(body)).encode()))
             headers.append((b"content-type", b"application/json"))
         headers.append(NOSNIFF)
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-        self._count[status].inc()
-        self._latency.observe(time.perf_counter() - started)
+        return status, headers, body
