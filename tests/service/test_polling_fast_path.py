@@ -164,6 +164,30 @@ async def test_a_token_revoked_through_this_process_stops_polling_at_once(api: A
         assert refused.status_code == 401 and refused.json()["error"]["code"] == "auth.invalid"
 
 
+async def test_a_token_revoked_by_another_process_polls_on_for_the_token_cache_s_at_most(
+    api: Api,
+) -> None:
+    clock = [1000.0]
+    api.runtime.auth.clock = lambda: clock[0]
+    cache_s = api.runtime.settings.token_cache_s
+    assert cache_s == 300  # HAZE_TOKEN_CACHE_S's default, the bound the docs state
+    secret = await api.token("enterprise", enterprise_id=api.enterprise_id)
+    url, headers = _url(api.enterprise_id), _bearer(secret, **{"If-None-Match": "*"})
+    assert (await api.client.get(url, headers=headers)).status_code == 304  # now cached
+    async with api.runtime.session_maker() as session:  # as another process would
+        digest = hashlib.sha256(secret.encode()).hexdigest()
+        revoked = dt.datetime.now(dt.UTC)
+        await session.execute(
+            update(Token).where(Token.token_hash == digest).values(revoked_at=revoked)
+        )
+        await session.commit()
+    clock[0] += cache_s - 1
+    assert (await api.client.get(url, headers=headers)).status_code == 304  # still trusted
+    clock[0] += 1
+    refused = await api.client.get(url, headers=headers)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "auth.invalid"
+
+
 async def test_a_cached_token_stops_polling_at_its_expiry(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
