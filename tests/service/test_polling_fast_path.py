@@ -15,6 +15,7 @@ from sqlalchemy import update
 
 from emission_list.samples import kundulun_list
 from service import security
+from service.api import polling
 from service.api.polling import PollingFastPath
 from service.storage.models import Token
 
@@ -219,3 +220,17 @@ async def test_the_encoded_bodies_follow_the_etag_and_stay_within_their_bound(ap
         assert new.json()["level"] == "red" and old.json()["level"] != "red"
         assert new.json()["enterprise_id"] == enterprise_id
     assert len(bodies) == 3
+
+
+async def test_a_failure_in_the_fast_path_leaves_the_poll_to_the_router(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, headers = _url(api.enterprise_id), api.as_("enterprise")
+    expected = await api.client.get(url, headers=headers)
+
+    def broken(scope: dict) -> int:
+        raise RuntimeError("a bug of the fast path")
+
+    monkeypatch.setattr(polling, "header_bytes", broken)
+    answered = await api.client.get(url, headers=headers)
+    assert _wire(answered) == _wire(expected)
