@@ -20,7 +20,7 @@ import hmac
 import secrets
 import time
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,7 +142,9 @@ class Authenticator:
         engine: AsyncEngine,
         admin_token: str | None = None,
         cache_s: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.clock = clock  # [s], only ever compared with itself
         self._engine = engine
         self._admin = admin_token
         self._cache_s = cache_s
@@ -155,7 +157,7 @@ class Authenticator:
             return Principal(ADMIN_ID, "operator")
         digest = hash_secret(secret)
         cached = self._cache.get(digest)
-        now = time.monotonic()
+        now = self.clock()
         if cached is not None and now < cached[1]:
             principal, _, expires_at = cached
             if expires_at is None or utcnow() < expires_at:

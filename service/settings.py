@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     token_cache_s: float = Field(
         300.0, ge=0, description="Seconds a checked token is trusted without a database read."
     )
+    polling_fast_path: bool = Field(
+        True,
+        description="Answer the polls of GET /api/v1/enterprises/{id}/actions before the "
+        "router (the same answers, cheaper); off: through the router.",
+    )
     # The notices' SMS and email channels and their acknowledgement links
     # (docs/notices-channels.md).
     sms_gateway_url: str = Field(

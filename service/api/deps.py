@@ -90,7 +90,11 @@ async def get_principal(
 
 
 async def principal_of_request(request: Request) -> Principal:
-    """:func:`get_principal` without the dependency machinery, for the polling hot path."""
+    """:func:`get_principal` without the dependency machinery, for the polling hot path; the
+    principal, or the refusal, :class:`~service.api.polling.PollingFastPath` found."""
+    refusal = request.scope.get("haze.refusal")
+    if refusal is not None:
+        raise refusal
     known = request.scope.get("haze.principal")
     if known is not None:
         return known

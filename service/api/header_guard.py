@@ -31,6 +31,14 @@ def headers_too_large(limit: int, language: str) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=431, headers={"Connection": "close"})
 
 
+def header_bytes(scope: dict) -> int:
+    """The size of a request's target and headers as on the wire [bytes]."""
+    size = len(scope.get("raw_path") or b"") + len(scope.get("query_string", b""))
+    for name, value in scope["headers"]:
+        size += len(name) + len(value) + 4  # ": " and CRLF
+    return size
+
+
 class HeaderGuardMiddleware:
     def __init__(self, app: Any, max_header_bytes: int, language: str = "zh-CN") -> None:
         self.app = app
@@ -41,10 +49,7 @@ class HeaderGuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        size = len(scope.get("raw_path") or b"") + len(scope.get("query_string", b""))
-        for name, value in scope["headers"]:
-            size += len(name) + len(value) + 4  # ": " and CRLF, as on the wire
-        if size > self.max_header_bytes:
+        if header_bytes(scope) > self.max_header_bytes:
             answer = headers_too_large(self.max_header_bytes, self.language)
             await answer(scope, receive, self._nosniff(send))
             return

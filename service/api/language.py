@@ -44,14 +44,18 @@ def parse_accept_language(header: str) -> str | None:
     return min(ranked)[2] if ranked else None
 
 
+def language_of(lang: str | None, accept_language: str | None, default: str) -> str:
+    """The language of a request whose ``?lang=`` and ``Accept-Language`` are these."""
+    chosen = supported_language(lang) if lang else None
+    if chosen is None and accept_language:
+        chosen = parse_accept_language(accept_language)
+    return chosen or default
+
+
 def request_language(request: Request) -> str:
-    chosen = None
+    lang = None
     if request.scope.get("query_string"):  # skip parsing on the polling path's bare URL
-        chosen = supported_language(request.query_params.get("lang", ""))
-    if chosen is None:
-        header = request.headers.get("accept-language")
-        chosen = parse_accept_language(header) if header else None
-    if chosen is None:
-        settings = getattr(request.app.state, "settings", None)
-        chosen = settings.default_language if settings is not None else "zh-CN"
-    return chosen
+        lang = request.query_params.get("lang")
+    settings = getattr(request.app.state, "settings", None)
+    default = settings.default_language if settings is not None else "zh-CN"
+    return language_of(lang, request.headers.get("accept-language"), default)

@@ -41,11 +41,21 @@ def test_the_benchmark_prints_one_json_object_with_every_answer_counted(
     assert result["poll_200"]["statuses"] == {"200": 300}
     assert result["poll_304_token_read"]["statuses"] == {"304": 50}
     assert result["bare"]["statuses"] == result["client_ceiling"]["statuses"] == {"200": 300}
+    first = result["poll_200_first_in_english"]
+    assert set(first) == FIGURES and first["statuses"] == {"200": 100}  # each enterprise once
     assert result["all_answers_as_expected"] is True
-    assert result["goal_ratio_304_to_bare"] == 0.5
+    assert result["goals"] == {"ratio_304_to_bare_min": 0.9, "ratio_200_to_bare_min": 0.6}
     assert len(result["ratio_304_to_bare_by_round"]) == 2
-    assert result["ratio_304_to_bare"] > 0
-    assert result["goal_met"] == (result["ratio_304_to_bare"] >= 0.5)
+    assert result["ratio_304_to_bare"] > 0 and result["ratio_200_to_bare"] > 0
+    assert result["met_304"] == (result["ratio_304_to_bare"] >= 0.9)
+    assert result["met_200"] == (result["ratio_200_to_bare"] >= 0.6)
+    assert result["met"] == (result["met_304"] and result["met_200"])
+    assert set(result["server_cpu_us"]) == {
+        "bare",
+        "poll_304",
+        "poll_200",
+        "poll_200_first_in_english",
+    }
     assert {"cpus", "python", "loop", "http", "load_average_at_start"} <= set(result["machine"])
 
 

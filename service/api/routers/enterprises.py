@@ -2,30 +2,24 @@
 
 Polling is the hot path: the ETag comes from two in-memory look-ups on the action board, so
 a matching ``If-None-Match`` is answered 304 with no evaluation and no database read (the
-token check reads at most one indexed row, and not even that while it is cached).
+token check reads at most one indexed row, and not even that while it is cached). The polls
+that are answered are answered before the router, by :mod:`service.api.polling`; the route
+here gives the refusals, and every answer where that path is off (``HAZE_POLLING_FAST_PATH``).
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 
 from service.api.deps import OperatorDep, RuntimeDep, principal_of_request
 from service.api.language import request_language
+from service.api.polling import answer_headers, etag_matches, representation_etag
 from service.api.schemas.actions import EnterpriseActionsOut
 from service.api.schemas.reductions import RegionReductionsOut
 from service.errors import ERROR_RESPONSES, forbidden, not_found
 from service.runtime import Runtime
 
 router = APIRouter(tags=["enterprises"], responses=ERROR_RESPONSES)
-
-
-def _etag_matches(header: str | None, etag: str) -> bool:
-    if header is None:
-        return False
-    if header.strip() == "*":
-        return True
-    return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
 
 
 @router.get(
@@ -74,13 +68,12 @@ async def get_actions(enterprise_id: str, request: Request) -> Response:
             f"现行清单中没有企业 {enterprise_id}",
             f"No enterprise {enterprise_id} on the published list",
         )
-    etag = f'{etag[:-1]}.{language}"'  # the body's language is part of the representation
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Accept-Language"}
-    if _etag_matches(if_none_match, etag):
+    etag = representation_etag(etag, language)  # the body's language is part of it
+    headers = answer_headers(etag)
+    if etag_matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
-    answer = board.answer(enterprise_id)
-    body = EnterpriseActionsOut.of(answer, language)  # type: ignore[arg-type]
-    return JSONResponse(body.model_dump(mode="json"), headers=headers)
+    body = request.app.state.action_bodies.body(board, enterprise_id, etag, language)
+    return Response(body, headers=headers, media_type="application/json")
 
 
 @router.get("/reductions", response_model=RegionReductionsOut)
