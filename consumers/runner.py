@@ -73,6 +73,18 @@ class ConsumerLoop:
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name=f"consume-{self.topic}")
 
+    async def positioned(self) -> None:
+        """Returns once the loop holds partitions and each one's position is resolved (for a
+        broadcast reader: the end it starts from), or when the loop stops."""
+        while not self._stopping.is_set():
+            consumer = self._consumer
+            assigned = consumer.assignment() if consumer is not None else set()
+            if consumer is not None and assigned:
+                for partition in assigned:
+                    await consumer.position(partition)
+                return
+            await self._sleep(0.05)  # the group join happens inside getmany
+
     async def stop(self) -> None:
         self._stopping.set()
         if self._task is not None:

@@ -171,6 +171,7 @@ class Runtime:
         #: The HJ 212 gateway this process runs, if any (attached by the composition root).
         self.gateway: Gateway | None = None
         self._ticker: asyncio.Task[None] | None = None
+        self._caught_up: asyncio.Task[None] | None = None
 
     @property
     def state(self) -> Board:
@@ -192,6 +193,8 @@ class Runtime:
         if self.gateway is not None:
             await self.gateway.start()
         self._ticker = asyncio.create_task(self._tick(), name="haze-alert-ticker")
+        if isinstance(self.bus, KafkaBus):
+            self._caught_up = asyncio.create_task(self._refresh_once_following())
         self.relay.kick()  # what a crash or an outage left in the outbox
 
     async def loggers_changed(self) -> None:
@@ -224,10 +227,11 @@ class Runtime:
     async def stop(self) -> None:
         if self.gateway is not None:  # answers what it holds while the bus still runs
             await self.gateway.stop()
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
+        for task in (self._caught_up, self._ticker):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.relay.close()
         await self.bus.stop()
         for worker in self.workers:
@@ -293,6 +297,20 @@ class Runtime:
                         self.relay.kick()
                 stored = await state.warnings.refresh(session, state.board, at)
         return sorted({*by_time, *stored})
+
+    async def _refresh_once_following(self) -> None:
+        """The board was built before this process followed ``haze.alerts`` (read from its
+        end): a decision committed in between would wait for the next periodic refresh. Once
+        the reader's positions are fixed, one refresh takes in whatever was decided before."""
+        following = [
+            loop for loop in self.bus.loops if loop.topic == self.settings.kafka_topic_alerts
+        ]
+        for loop in following:
+            await loop.positioned()
+        try:
+            await self.refresh()
+        except Exception:  # the periodic refresh retries
+            log.exception("refreshing the alerts in force after joining haze.alerts failed")
 
     async def _on_alerts(self, records: Sequence[Record]) -> None:
         await self.refresh()

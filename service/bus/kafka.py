@@ -30,6 +30,8 @@ RETRY_AFTER_S = 5
 
 
 class ConsumerLoopLike(Protocol):
+    topic: str
+
     @property
     def ready(self) -> bool:
         """Reached Kafka, holds partitions and is not retrying a failed batch."""
@@ -38,6 +40,11 @@ class ConsumerLoopLike(Protocol):
     def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+    async def positioned(self) -> None:
+        """Returns once the loop holds partitions and knows where it reads each of them: a
+        record produced after this is handled."""
+        ...
 
 
 #: Does the database answer? (lets a loop resume as soon as it does after an outage)

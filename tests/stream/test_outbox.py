@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from stream_helpers import eventually, read_topic, stream_settings
 
+from emission_list.levels import Level
 from emission_list.samples import kundulun_list
 from service.api.schemas.alerts import ForecastIn
 from service.bootstrap import prepare
@@ -120,3 +121,44 @@ async def test_a_manual_warning_issued_while_the_broker_is_down_is_published_lat
     actions = await _published_by_a_new_runtime(settings, ["issue"])
     assert sorted(actions) == ENTERPRISES
     assert {a["level"] for a in actions.values()} == {"red"}
+
+
+async def test_a_decision_made_while_a_process_joins_the_alerts_topic_reaches_its_board(
+    postgres_database_url: str, kafka_bootstrap: str, monkeypatch
+) -> None:
+    """A starting process builds its board, then reads ``haze.alerts`` from the end: a
+    decision committed in between is on neither. Once its reader's positions are fixed it
+    refreshes once, so the decision arrives without waiting for the periodic refresh."""
+    settings = stream_settings(postgres_database_url, kafka_bootstrap).model_copy(
+        update={"refresh_interval_s": 3600.0}
+    )
+    await create_topics(settings)
+    await prepare(settings)
+    follower = build_runtime(settings, consumers=False)
+    build = follower.rebuild
+
+    async def build_then_decide_elsewhere() -> None:
+        await build()
+        decider = build_runtime(settings, consumers=False)
+        await decider.rebuild()
+        async with decider.session_maker() as session:  # stored, never announced
+            await decider.state.warnings.on_forecast(
+                session,
+                _orange_forecast().to_domain(),
+                decider.state.board,
+                dt.datetime.now(dt.UTC),
+            )
+            await session.commit()
+        await decider.engine.dispose()
+
+    monkeypatch.setattr(follower, "rebuild", build_then_decide_elsewhere)
+    await follower.start()
+    try:
+
+        async def orange() -> bool:
+            answer = follower.state.board.answer(ENTERPRISES[0])
+            return answer is not None and answer.actions.level is Level.ORANGE
+
+        await eventually(orange, "the decision made while joining on the board")
+    finally:
+        await follower.stop()
