@@ -11,8 +11,10 @@ from bench import ingest
 
 
 def test_the_benchmark_prints_one_json_object_with_consistent_figures(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], own_postgres, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # a server of its own: the bench's would share (and remove) the session's directory
+    monkeypatch.setenv("HAZE_BENCH_DATABASE_URL", own_postgres.url)
     ingest.main(["--readings", "1100", "--batch", "200"])
     result = json.loads(capsys.readouterr().out)
 
