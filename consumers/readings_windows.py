@@ -22,6 +22,7 @@ reads every reading committed before it and no region result misses a station.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -185,43 +186,60 @@ async def _recompute(
     changed_in: ChangedIn,
 ) -> WindowCounts:
     """For each span: read the grids, then store the station windows and region results
-    that ``changed_in(start, size, stored)`` (the changed station-hours of the grid) touch."""
-    index = {s: i for i, s in enumerate(places.stations)}
-    weights = places.members.astype(np.int64)
+    that ``changed_in(start, size, stored)`` (the changed station-hours of the grid) touch.
+    The arithmetic runs in a thread (numpy releases the GIL): the process's other batches and
+    its refresh go on meanwhile."""
     station_counts = region_counts = UpsertCounts()
     for first, last in hour_spans:
         start = np.datetime64(first, "h") - _REACH
         size = int((np.datetime64(last, "h") + _REACH - start) / _HOUR) + 1
-        found, stamps, values = await windows.grid_readings(
+        read = await windows.grid_readings(
             session, places.stations, start, start + (size - 1) * _HOUR
         )
-        rows = np.array([index[s] for s in found], dtype=np.int64)
-        slots = ((stamps.astype("datetime64[h]") - start) / _HOUR).astype(np.int64)
-        grid = {p: np.full((len(index), size), np.nan) for p in POLLUTANTS}
-        for j, p in enumerate(POLLUTANTS):
-            grid[p][rows, slots] = values[:, j]
-        stored = np.zeros((len(index), size), dtype=bool)
-        stored[rows, slots] = True
-        changed = changed_in(start, size, stored)
-
-        ends = start + (np.arange(rolling.WINDOW_HOURS - 1, size)) * _HOUR
-        columns = rolling.window_columns(grid)
-        touched = rolling.windows_touched(changed)
-        at_reading = stored[:, rolling.WINDOW_HOURS - 1 :]
-        s_idx, e_idx = np.nonzero(touched & at_reading)
-        daily = {n: c[s_idx, e_idx] for n, c in columns.items()}
-        scored = score({k: daily[v] for k, v in _DAILY_SCORED.items()}, ends[e_idx], daily=True)
-        ids = [places.stations[i] for i in s_idx.tolist()]
-        daily_results = _results(scored, ids, ends[e_idx], "24h", daily)
-        station_counts += await windows.store_results(session, daily_results)
-
-        hourly_ends = start + np.arange(size) * _HOUR
-        for regional in (
-            _region_results(places, weights, grid, changed, stored, hourly_ends, "1h"),
-            _region_results(places, weights, columns, touched, at_reading, ends, "24h"),
-        ):
-            region_counts += await windows.store_results(session, regional)
+        daily, *regional = await asyncio.to_thread(
+            _span_results, places, start, size, read, changed_in
+        )
+        station_counts += await windows.store_results(session, daily)
+        for results in regional:
+            region_counts += await windows.store_results(session, results)
     return WindowCounts(station_counts, region_counts)
+
+
+def _span_results(
+    places: _Places,
+    start: np.datetime64,
+    size: int,
+    read: tuple[list[str], np.ndarray, np.ndarray],
+    changed_in: ChangedIn,
+) -> tuple[windows.Results, windows.Results, windows.Results]:
+    """The stations' ``24h`` results and the regions' ``1h`` and ``24h`` of one span's grid
+    (``read``: the stored readings from ``start`` over ``size`` hours)."""
+    found, stamps, values = read
+    index = {s: i for i, s in enumerate(places.stations)}
+    weights = places.members.astype(np.int64)
+    rows = np.array([index[s] for s in found], dtype=np.int64)
+    slots = ((stamps.astype("datetime64[h]") - start) / _HOUR).astype(np.int64)
+    grid = {p: np.full((len(index), size), np.nan) for p in POLLUTANTS}
+    for j, p in enumerate(POLLUTANTS):
+        grid[p][rows, slots] = values[:, j]
+    stored = np.zeros((len(index), size), dtype=bool)
+    stored[rows, slots] = True
+    changed = changed_in(start, size, stored)
+
+    ends = start + (np.arange(rolling.WINDOW_HOURS - 1, size)) * _HOUR
+    columns = rolling.window_columns(grid)
+    touched = rolling.windows_touched(changed)
+    at_reading = stored[:, rolling.WINDOW_HOURS - 1 :]
+    s_idx, e_idx = np.nonzero(touched & at_reading)
+    daily = {n: c[s_idx, e_idx] for n, c in columns.items()}
+    scored = score({k: daily[v] for k, v in _DAILY_SCORED.items()}, ends[e_idx], daily=True)
+    ids = [places.stations[i] for i in s_idx.tolist()]
+    hourly_ends = start + np.arange(size) * _HOUR
+    return (
+        _results(scored, ids, ends[e_idx], "24h", daily),
+        _region_results(places, weights, grid, changed, stored, hourly_ends, "1h"),
+        _region_results(places, weights, columns, touched, at_reading, ends, "24h"),
+    )
 
 
 def _region_results(
