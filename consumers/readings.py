@@ -20,12 +20,13 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consumers.readings_aqi import hourly_results
+from consumers.readings_refresh import marks_of
 from consumers.readings_windows import update_windows
 from emission_list.regions import RegionTree
 from service.bus import Record
 from service.bus.records import ReadingBatch, decode_readings
 from service.services.reading_rules import check_columns
-from service.storage.repositories import hourly, regions, stations
+from service.storage.repositories import hourly, regions, stations, utcnow, window_marks
 from service.storage.repositories.hourly import StationHours
 
 DeadLetter = Callable[[Sequence[tuple[Record, str]]], Awaitable[None]]
@@ -70,15 +71,19 @@ class ReadingsHandler:
         *,
         future_tolerance: dt.timedelta = dt.timedelta(minutes=10),
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        mark_windows: bool = False,
     ) -> None:
         """``tree`` gives the region tree the process keeps current; without it the tree is
         read from the database for every batch. ``future_tolerance`` and ``clock`` are the
-        API's (``HAZE_READINGS_FUTURE_TOLERANCE_S``, now)."""
+        API's (``HAZE_READINGS_FUTURE_TOLERANCE_S``, now). ``mark_windows``: leave the
+        24-hour windows and region AQI to a :class:`~consumers.readings_refresh.WindowsRefresher`
+        (marks stored with the readings) instead of computing them in the batch."""
         self._session_maker = session_maker
         self._dead_letter = dead_letter
         self._tree = tree
         self._tolerance = future_tolerance
         self._clock = clock
+        self._mark_windows = mark_windows
 
     async def __call__(self, records: Sequence[Record]) -> None:
         await self.handle(records)
@@ -100,9 +105,13 @@ class ReadingsHandler:
             ]
             keep = known & ~broken
             hours = _station_hours(batch.take(_last_per_station_hour(batch, keep)))
-            await hourly.store(session, hours)
-            tree = self._tree() if self._tree else await regions.tree(session)
-            await update_windows(session, hours, placed, tree)
+            stored, _ = await hourly.store(session, hours)
+            if self._mark_windows:
+                if stored.inserted or stored.updated:  # a replay marks nothing
+                    await window_marks.add(session, marks_of(hours, placed), utcnow())
+            else:
+                tree = self._tree() if self._tree else await regions.tree(session)
+                await update_windows(session, hours, placed, tree)
             await session.commit()
         if bad:
             await self._dead_letter(bad)

@@ -22,7 +22,8 @@ reads every reading committed before it and no region result misses a station.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,12 +50,22 @@ class WindowCounts:
 def spans(hours: np.ndarray) -> list[tuple[np.datetime64, np.datetime64]]:
     """First and last hour of each run of hours no more than two windows apart."""
     unique = np.unique(hours.astype("datetime64[h]"))
-    if len(unique) == 0:
+    return interval_spans(unique, unique)
+
+
+def interval_spans(
+    firsts: np.ndarray, lasts: np.ndarray
+) -> list[tuple[np.datetime64, np.datetime64]]:
+    """The intervals ``firsts[i] .. lasts[i]`` (hours) merged where no more than two windows
+    apart: first and last hour of each merged run."""
+    if len(firsts) == 0:
         return []
-    cut = np.flatnonzero(np.diff(unique) > 2 * _REACH + _HOUR)
-    firsts = unique[np.r_[0, cut + 1]]
-    lasts = unique[np.r_[cut, len(unique) - 1]]
-    return list(zip(firsts.tolist(), lasts.tolist(), strict=True))
+    order = np.argsort(firsts, kind="stable")
+    firsts, lasts = firsts[order], np.maximum.accumulate(lasts[order])
+    cut = np.flatnonzero(firsts[1:] - lasts[:-1] > 2 * _REACH + _HOUR)
+    starts = firsts[np.r_[0, cut + 1]]
+    ends = lasts[np.r_[cut, len(firsts) - 1]]
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
 @dataclass(frozen=True)
@@ -108,6 +119,9 @@ def _any_valid(columns: Mapping[str, np.ndarray]) -> np.ndarray:
     return np.logical_or.reduce([averages.valid_hours(v) for v in columns.values()])
 
 
+ChangedIn = Callable[[np.datetime64, int, np.ndarray], np.ndarray]
+
+
 async def update_windows(
     session: AsyncSession, hours: StationHours, placed: dict[str, str], tree: RegionTree
 ) -> WindowCounts:
@@ -116,45 +130,116 @@ async def update_windows(
     places = await _Places.load(session, placed, tree)
     await windows.lock_regions(session, places.regions)
     index = {s: i for i, s in enumerate(places.stations)}
-    weights = places.members.astype(np.int64)
+    batch_rows = np.array([index[s] for s in hours.station_id], dtype=np.int64)
+    batch_hours = hours.observed_at.astype("datetime64[h]")
+
+    def changed_in(start: np.datetime64, size: int, stored: np.ndarray) -> np.ndarray:
+        changed = np.zeros_like(stored)
+        mine = (batch_hours >= start) & (batch_hours < start + size * _HOUR)
+        changed[batch_rows[mine], ((batch_hours[mine] - start) / _HOUR).astype(np.int64)] = True
+        return changed
+
+    return await _recompute(session, places, spans(hours.observed_at), changed_in)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Hours ``first .. last`` (datetime64[h]) of the stations of ``region`` changed."""
+
+    region: str
+    first: np.datetime64
+    last: np.datetime64
+
+
+async def update_marked(
+    session: AsyncSession, marks: Sequence[Mark], tree: RegionTree
+) -> WindowCounts:
+    """Recompute and store what the readings of the marked region-hours changed: the same
+    results :func:`update_windows` stores for the batches that made the marks, each computed
+    once however many batches marked it."""
+    if not marks:
+        return WindowCounts(UpsertCounts(), UpsertCounts())
+    placed = await windows.station_regions(session, {m.region for m in marks})
+    places = await _Places.load(session, placed, tree)
+    index = {s: i for i, s in enumerate(places.stations)}
+    rows_of = {r: [index[s] for s, at in placed.items() if at == r] for r in set(placed.values())}
+    firsts = np.array([m.first for m in marks], dtype="datetime64[h]")
+    lasts = np.array([m.last for m in marks], dtype="datetime64[h]")
+
+    def changed_in(start: np.datetime64, size: int, stored: np.ndarray) -> np.ndarray:
+        changed = np.zeros_like(stored)
+        for mark in marks:
+            rows = rows_of.get(mark.region, [])
+            lo = max(int((np.datetime64(mark.first, "h") - start) / _HOUR), 0)
+            hi = min(int((np.datetime64(mark.last, "h") - start) / _HOUR) + 1, size)
+            if rows and lo < hi:
+                changed[np.ix_(rows, np.arange(lo, hi))] = True
+        return changed & stored
+
+    return await _recompute(session, places, interval_spans(firsts, lasts), changed_in)
+
+
+async def _recompute(
+    session: AsyncSession,
+    places: _Places,
+    hour_spans: list[tuple[np.datetime64, np.datetime64]],
+    changed_in: ChangedIn,
+) -> WindowCounts:
+    """For each span: read the grids, then store the station windows and region results
+    that ``changed_in(start, size, stored)`` (the changed station-hours of the grid) touch.
+    The arithmetic runs in a thread (numpy releases the GIL): the process's other batches and
+    its refresh go on meanwhile."""
     station_counts = region_counts = UpsertCounts()
-    for first, last in spans(hours.observed_at):
+    for first, last in hour_spans:
         start = np.datetime64(first, "h") - _REACH
         size = int((np.datetime64(last, "h") + _REACH - start) / _HOUR) + 1
-        found, stamps, values = await windows.grid_readings(
+        read = await windows.grid_readings(
             session, places.stations, start, start + (size - 1) * _HOUR
         )
-        rows = np.array([index[s] for s in found], dtype=np.int64)
-        slots = ((stamps.astype("datetime64[h]") - start) / _HOUR).astype(np.int64)
-        grid = {p: np.full((len(index), size), np.nan) for p in POLLUTANTS}
-        for j, p in enumerate(POLLUTANTS):
-            grid[p][rows, slots] = values[:, j]
-        stored = np.zeros((len(index), size), dtype=bool)
-        stored[rows, slots] = True
-        changed = np.zeros_like(stored)
-        batch_hours = hours.observed_at.astype("datetime64[h]")
-        mine = np.flatnonzero((batch_hours >= first) & (batch_hours <= last))
-        changed_slots = (batch_hours[mine] - start) / _HOUR
-        changed[[index[hours.station_id[i]] for i in mine], changed_slots.astype(np.int64)] = True
-
-        ends = start + (np.arange(rolling.WINDOW_HOURS - 1, size)) * _HOUR
-        columns = rolling.window_columns(grid)
-        touched = rolling.windows_touched(changed)
-        at_reading = stored[:, rolling.WINDOW_HOURS - 1 :]
-        s_idx, e_idx = np.nonzero(touched & at_reading)
-        daily = {n: c[s_idx, e_idx] for n, c in columns.items()}
-        scored = score({k: daily[v] for k, v in _DAILY_SCORED.items()}, ends[e_idx], daily=True)
-        ids = [places.stations[i] for i in s_idx.tolist()]
-        daily_results = _results(scored, ids, ends[e_idx], "24h", daily)
-        station_counts += await windows.store_results(session, daily_results)
-
-        hourly_ends = start + np.arange(size) * _HOUR
-        for regional in (
-            _region_results(places, weights, grid, changed, stored, hourly_ends, "1h"),
-            _region_results(places, weights, columns, touched, at_reading, ends, "24h"),
-        ):
-            region_counts += await windows.store_results(session, regional)
+        daily, *regional = await asyncio.to_thread(
+            _span_results, places, start, size, read, changed_in
+        )
+        station_counts += await windows.store_results(session, daily)
+        for results in regional:
+            region_counts += await windows.store_results(session, results)
     return WindowCounts(station_counts, region_counts)
+
+
+def _span_results(
+    places: _Places,
+    start: np.datetime64,
+    size: int,
+    read: tuple[list[str], np.ndarray, np.ndarray],
+    changed_in: ChangedIn,
+) -> tuple[windows.Results, windows.Results, windows.Results]:
+    """The stations' ``24h`` results and the regions' ``1h`` and ``24h`` of one span's grid
+    (``read``: the stored readings from ``start`` over ``size`` hours)."""
+    found, stamps, values = read
+    index = {s: i for i, s in enumerate(places.stations)}
+    weights = places.members.astype(np.int64)
+    rows = np.array([index[s] for s in found], dtype=np.int64)
+    slots = ((stamps.astype("datetime64[h]") - start) / _HOUR).astype(np.int64)
+    grid = {p: np.full((len(index), size), np.nan) for p in POLLUTANTS}
+    for j, p in enumerate(POLLUTANTS):
+        grid[p][rows, slots] = values[:, j]
+    stored = np.zeros((len(index), size), dtype=bool)
+    stored[rows, slots] = True
+    changed = changed_in(start, size, stored)
+
+    ends = start + (np.arange(rolling.WINDOW_HOURS - 1, size)) * _HOUR
+    columns = rolling.window_columns(grid)
+    touched = rolling.windows_touched(changed)
+    at_reading = stored[:, rolling.WINDOW_HOURS - 1 :]
+    s_idx, e_idx = np.nonzero(touched & at_reading)
+    daily = {n: c[s_idx, e_idx] for n, c in columns.items()}
+    scored = score({k: daily[v] for k, v in _DAILY_SCORED.items()}, ends[e_idx], daily=True)
+    ids = [places.stations[i] for i in s_idx.tolist()]
+    hourly_ends = start + np.arange(size) * _HOUR
+    return (
+        _results(scored, ids, ends[e_idx], "24h", daily),
+        _region_results(places, weights, grid, changed, stored, hourly_ends, "1h"),
+        _region_results(places, weights, columns, touched, at_reading, ends, "24h"),
+    )
 
 
 def _region_results(

@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     readings_future_tolerance_s: int = Field(
         600, ge=0, description="Readings stamped further in the future are rejected."
     )
+    readings_refresh_s: float = Field(
+        1.0,
+        ge=0,
+        description="A readings consumer on Kafka and PostgreSQL recomputes the stations' "
+        "24-hour results and the regions' AQI its batches changed this often [s] (once per "
+        "region-hour however many batches touched it): a reading is reflected within this "
+        "plus one refresh. 0 = in each batch's transaction (the in-process bus and SQLite "
+        "always do that).",
+    )
     database_echo: bool = False
     token_cache_s: float = Field(
         300.0, ge=0, description="Seconds a checked token is trusted without a database read."
@@ -361,3 +370,9 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def coalesces_windows(self) -> bool:
+        """Readings consumers leave windows and region AQI to a refresh
+        (``readings_refresh_s``): on Kafka with PostgreSQL only."""
+        return bool(self.kafka_bootstrap) and not self.is_sqlite and self.readings_refresh_s > 0

@@ -20,6 +20,7 @@ from consumers.forecasts import ForecastsHandler
 from consumers.isolation import Isolating
 from consumers.notices import NoticesHandler
 from consumers.readings import ReadingsHandler
+from consumers.readings_refresh import WindowsRefresher
 from consumers.runner import ConsumerLoop
 from consumers.telemetry import TelemetryHandler
 from emission_list.compliance_rules import default_compliance_rules
@@ -54,8 +55,11 @@ def build_runtime(settings: Settings, *, consumers: bool | Collection[str] = Tru
             runtime.dead_letter,
             lambda: runtime.state.tree,
             future_tolerance=runtime.future_tolerance,
+            mark_windows=settings.coalesces_windows,
         )
         subscribe(settings.kafka_topic_readings, readings)
+        if settings.coalesces_windows:
+            runtime.workers.append(windows_refresher(runtime))
     if "forecasts" in runtime.consumers:
         forecasts = ForecastsHandler(
             runtime.board_change,
@@ -91,6 +95,15 @@ def build_runtime(settings: Settings, *, consumers: bool | Collection[str] = Tru
         telemetry = TelemetryHandler(runtime.session_maker, runtime.dead_letter, compliance.observe)
         subscribe(settings.kafka_topic_telemetry, telemetry)
     return runtime
+
+
+def windows_refresher(runtime: Runtime) -> WindowsRefresher:
+    """The refresh of the windows and region AQI this process's readings batches mark."""
+    return WindowsRefresher(
+        runtime.session_maker,
+        lambda: runtime.state.tree,
+        interval_s=runtime.settings.readings_refresh_s,
+    )
 
 
 def compliance_worker(runtime: Runtime) -> ComplianceWorker:

@@ -168,6 +168,20 @@ class RegionAqi(Base):
     updated_at: Mapped[dt.datetime | None]
 
 
+class WindowMark(Base):
+    """Hours of a region's stations whose readings changed since its station ``24h`` results
+    and region AQI were last computed (:mod:`consumers.readings_refresh`): written with the
+    readings, removed by the refresh that recomputes them, in one transaction each."""
+
+    __tablename__ = "window_marks"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    region: Mapped[str] = mapped_column(String(32))  # the stations' own region
+    first_hour: Mapped[dt.datetime]
+    last_hour: Mapped[dt.datetime]
+    marked_at: Mapped[dt.datetime]
+
+
 class Forecast(Base):
     """A region's daily AQI forecast as issued; ``days`` = ``[{date, aqi, driver}, ...]``."""
 

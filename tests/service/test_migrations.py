@@ -49,7 +49,7 @@ async def test_upgrade_builds_the_models_exactly(blank_engine: AsyncEngine) -> N
         assert await connection.run_sync(_diff) == []
         tables, revision = await connection.run_sync(_state)
     assert tables == set(Base.metadata.tables) | {"alembic_version"}
-    assert revision == HEAD == "0010"
+    assert revision == HEAD == "0011"
 
 
 async def test_comparison_sees_a_difference(blank_engine: AsyncEngine) -> None:

@@ -112,9 +112,9 @@ class Staging:
             if len(column) != n:
                 raise ValueError(f"column {self.columns[i][0]!r} has {len(column)} rows, not {n}")
             rows[f"size{i}"] = 8 if kind == "float8" else 4
-            if kind == "text":
-                codes: dict[str, int] = {}
-                rows[f"value{i}"] = [codes.setdefault(v, len(codes) + 1) for v in column]
+            if kind == "text":  # codes from 1 in order of first appearance
+                codes = {v: k for k, v in enumerate(dict.fromkeys(column), 1)}
+                rows[f"value{i}"] = np.fromiter(map(codes.__getitem__, column), np.int32, n)
                 dictionaries.append(list(codes))
             else:
                 rows[f"value{i}"] = column

@@ -40,6 +40,9 @@ _LOCK_SQL = """
 SELECT pg_advisory_xact_lock(hashtextextended('haze.region_aqi:' || r, 0))
 FROM unnest($1::text[]) AS r ORDER BY r
 """
+#: Results upserted per statement: a refresh's many stay within the staging table's memory
+#: (``temp_buffers``, 8 MB by default); larger statements were slower per row.
+RESULTS_PER_STATEMENT = 5000
 _STATION_VALUES = ("aqi", "category", "primary", "iaqi", "means", "edition")
 _REGION_VALUES = (*_STATION_VALUES, "stations")
 
@@ -207,7 +210,11 @@ async def store_results(
         *([results.stations] if regions else []),
     ]
     staging, sql = _results_statement(regions, results.period, tuple(results.means))
-    return await columnar.upsert(session, sql, staging, columns, now)
+    counts = UpsertCounts()
+    for start in range(0, len(results), RESULTS_PER_STATEMENT):
+        part = [column[start : start + RESULTS_PER_STATEMENT] for column in columns]
+        counts += await columnar.upsert(session, sql, staging, part, now)
+    return counts
 
 
 async def latest_region_aqi(session: AsyncSession, region: str, period: str) -> RegionAqi | None:
