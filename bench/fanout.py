@@ -100,9 +100,13 @@ FORECASTS = {
 CYCLE = ("yellow", "orange", "red")
 #: Bounds on waiting for the service: failure detectors, not performance limits.
 RUN_LIMIT_S = 120.0
+#: Starting a process builds its board: a million enterprises take minutes on a busy machine.
+START_LIMIT_S_PER_ENTERPRISE = 0.0006
 IDLE_WINDOW_S = 0.3
 IDLE_CPU_S = 0.02
 PROBES = 8
+#: Enterprises whose records the profile also encodes one by one, the reference.
+PER_OBJECT_SAMPLE = 50_000
 
 
 def _percentile(ordered: Sequence[float], q: float) -> float:
@@ -516,7 +520,7 @@ async def _profile(settings, repeats: int = 3) -> dict[str, float]:
     from emission_list.alerts import Alert, RegionAlertState
     from emission_list.catalog import default_catalog
     from emission_list.levels import Level, Response
-    from service.bus.records import action_records
+    from service.bus.records import action_records, actions_value
     from service.services.board import ActionBoard
     from service.storage.engine import create_engine, make_session_maker
     from service.storage.repositories import alerts, lists, regions
@@ -552,6 +556,20 @@ async def _profile(settings, repeats: int = 3) -> dict[str, float]:
         board.apply_alerts({}, now)
         times["board_apply_back_s"].append(time.perf_counter() - started)
     out = {name: round(statistics.median(values), 4) for name, values in times.items()}
+    # The per-object encoding (each record through actions_value and json.dumps) on a sample,
+    # against the template encoding of the same sample.
+    board.apply_alerts(warned, now)
+    sample = list(changed[:PER_OBJECT_SAMPLE])
+    started = time.perf_counter()
+    per_object = [(e.encode(), json.dumps(actions_value(board, e)).encode()) for e in sample]
+    per_object_s = time.perf_counter() - started
+    started = time.perf_counter()
+    templated = action_records(board, sample)
+    templated_s = time.perf_counter() - started
+    out["records_sample"] = len(sample)
+    out["records_sample_per_object_s"] = round(per_object_s, 4)
+    out["records_sample_templated_s"] = round(templated_s, 4)
+    out["records_sample_equal"] = per_object == templated
     out["load_states_s"] = round(load_states_s, 4)
     out["enterprises_changed"] = len(changed)
     return out
@@ -585,10 +603,11 @@ def run(enterprises: int = 100_000, runs: int = 20, warmup: int = 1) -> dict[str
                 env = _environment(settings, root) | {"HAZE_PORT": str(port)}
                 command = ["serve", "--no-consumers", "--port", str(port)]
                 processes.append(_spawn("api", [*command, "--log-level", "warning"], env, root))
+                start_limit = 120 + START_LIMIT_S_PER_ENTERPRISE * enterprises
                 wait_ready(f"http://127.0.0.1:{port}/readyz", processes[0].process,
-                           processes[0].log)  # fmt: skip
+                           processes[0].log, start_limit)  # fmt: skip
                 processes.append(_spawn("consumer", ["consume", "forecasts"], env, root))
-                _wait_logged(processes[1], "consuming forecasts")
+                _wait_logged(processes[1], "consuming forecasts", start_limit)
                 setup_s = time.perf_counter() - started
                 results = asyncio.run(_runs(settings, port, operator, ids, processes, runs, warmup))
                 profile = asyncio.run(_profile(settings))
