@@ -61,7 +61,7 @@ log = logging.getLogger("haze.runtime")
 #: Actions records encoded and published at a time (each publish waits for its acks).
 ACTIONS_CHUNK = 5_000
 #: Chunks on their way to Kafka at once (encoding the next while these are acknowledged).
-ACTIONS_IN_FLIGHT = 8
+ACTIONS_IN_FLIGHT = 2
 #: The outbox row's region for enterprises moved by alerts starting or ending with time.
 BY_TIME = "(by time)"
 #: The consumers a process can run (``haze consume``); ``haze serve`` runs all by default.
