@@ -19,14 +19,14 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from emission_list.alerts import LifecycleSettings
+from emission_list.alerts import LifecycleSettings, RegionAlertState
 from emission_list.catalog import Catalog, default_catalog
 from emission_list.regions import RegionTree
 from emission_list.revisions import Revision
@@ -42,6 +42,7 @@ from service.bus.records import (
 from service.gateway.server import Gateway
 from service.metrics import Metrics
 from service.notify.ack_links import AckLinks
+from service.offloop import drop, off_loop
 from service.rate_limit import ANONYMOUS, PUBLIC, RateLimits
 from service.security import Authenticator
 from service.services.ack_keys import load_ack_links
@@ -104,6 +105,20 @@ def signoff_settings(region_ids: Collection[str]) -> dict[str, LifecycleSettings
     (``regions.requires_signoff``); :meth:`WarningService.settings_for` applies a region's
     to the regions under it, and every other region takes the defaults."""
     return {region: LifecycleSettings(requires_signoff=True) for region in sorted(region_ids)}
+
+
+def build_board(
+    revision: Revision,
+    tree: RegionTree,
+    catalog: Catalog,
+    states: Mapping[str, RegionAlertState],
+) -> ActionBoard:
+    """A board of ``revision`` on the alerts in force now, with its id index made (a
+    million-entry dict built on the first poll would hold that poll up)."""
+    board = ActionBoard(revision, tree, catalog)
+    board.apply_alerts(states, utcnow())
+    board.evaluator.compiled.row_of  # noqa: B018 (built here, in the builder's thread)
+    return board
 
 
 class Runtime:
@@ -243,18 +258,23 @@ class Runtime:
 
     async def rebuild(self) -> None:
         """Compile the published revision on the stored tree and the alerts in force now,
-        with each region's sign-off setting."""
+        with each region's sign-off setting. The new board is built off the event loop (the
+        revision read in chunks, compiled in a thread) and replaces the old one at once;
+        polls are answered from the old one meanwhile."""
         lock = self.current.warnings.lock if self.current else asyncio.Lock()
         async with lock, self.session_maker() as session:
             tree = await regions.tree(session)
             revision = await lists.published(session) or _empty_revision()
             states = await alerts.load_states(session)
-            board = ActionBoard(revision, tree, self.catalog)
-            board.apply_alerts(states, utcnow())
+            board = await off_loop(build_board, revision, tree, self.catalog, states)
             signoff = await regions.signoff_regions(session)
             warnings = WarningService(self.rules, tree, signoff_settings(signoff))
+            garbage = [self.current, revision]  # freed in a thread, not on the loop
+            number, size = revision.number, len(revision)
+            del revision
             self.current = Board(board, tree, warnings)
-        log.info("board built: revision %s, %s enterprises", revision.number, len(revision))
+        log.info("board built: revision %s, %s enterprises", number, size)
+        await drop(garbage)
 
     async def reload_signoff(self) -> None:
         """Read the regions' sign-off settings again, after one changed (the board stays)."""
