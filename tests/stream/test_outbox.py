@@ -15,8 +15,8 @@ from stream_helpers import eventually, read_topic, stream_settings
 from emission_list.samples import kundulun_list
 from service.api.schemas.alerts import ForecastIn
 from service.bootstrap import prepare
-from service.commands.process import build_runtime, create_app
 from service.bus import outbox
+from service.commands.process import build_runtime, create_app
 from service.commands.stream import create_topics
 from service.runtime import Runtime
 from service.settings import Settings
