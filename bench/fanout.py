@@ -40,8 +40,8 @@ slowest), ``max_s``, ``latencies_s``, ``enterprises``, ``goal_p99_s`` = 1.0 and
 record after its ``haze.alerts`` record) against ``goal_actions_last_s`` = 10 in
 ``actions_goal_met``; ``met``, both; ``all_runs_observed``: in every run every probe showed
 the new level, every enterprise got one ``haze.actions`` record at that level and the alert
-event was an issue, and the reset was seen the same way. Each run in ``per_run`` is broken down on one clock
-(this machine's): ``decided_s`` (t0 to the ``updated_at`` the consumer stored with the
+event was an issue, and the reset was seen the same way. Each run in ``per_run`` is broken
+down on one clock (this machine's): ``decided_s`` (t0 to the ``updated_at`` the consumer stored with the
 region's new alert state: fetch, load, decision), ``alert_published_s`` (t0 to the broker
 timestamp, the producer's create time, of the consumer's ``haze.alerts`` record),
 ``after_decision_s`` (between the two: board, commit, and whatever ``announce`` does before
