@@ -41,17 +41,16 @@ record after its ``haze.alerts`` record) against ``goal_actions_last_s`` = 10 in
 ``actions_goal_met``; ``met``, both; ``all_runs_observed``: in every run every probe showed
 the new level, every enterprise got one ``haze.actions`` record at that level and the alert
 event was an issue, and the reset was seen the same way. Each run in ``per_run`` is broken
-down on one clock (this machine's): ``decided_s`` (t0 to the ``updated_at`` the consumer stored with the
-region's new alert state: fetch, load, decision), ``alert_published_s`` (t0 to the broker
-timestamp, the producer's create time, of the consumer's ``haze.alerts`` record),
-``after_decision_s`` (between the two: board, commit, and whatever ``announce`` does before
-sending ``haze.alerts``), ``api_after_alert_s`` (from that record to the API showing the
-level: its fetch of ``haze.alerts`` and its board refresh), ``actions_first_s`` /
-``actions_last_s`` (t0 to the first / last ``haze.actions`` record), ``lift_s`` (the
-reset's request, which commits the change and its outbox row and answers; the records
-follow from the outbox relay) and
-``poll_stall_during_lift_s`` (the slowest of the polls of one enterprise's actions sent one
-after another while the reset's request was in flight).
+down on one clock (this machine's): ``decided_s`` (t0 to the ``updated_at`` the consumer
+stored with the region's new alert state: fetch, load, decision), ``alert_published_s`` (t0
+to the broker timestamp, the producer's create time, of the consumer's ``haze.alerts``
+record), ``after_decision_s`` (between the two: board, commit, and whatever ``announce``
+does before sending ``haze.alerts``), ``api_after_alert_s`` (from that record to the API
+showing the level: its fetch of ``haze.alerts`` and its board refresh), ``actions_first_s``
+/ ``actions_last_s`` (t0 to the first / last ``haze.actions`` record), ``lift_s`` (the
+reset's request, which commits the change and its outbox row and answers; the records follow
+from the outbox relay) and ``poll_stall_during_lift_s`` (the slowest of the polls of one
+enterprise's actions sent one after another while the reset's request was in flight).
 ``breakdown_p50_s`` and ``parts_p50_s`` hold medians over the runs, ``dominant`` names the
 largest of the three consecutive parts; ``profile`` times the in-memory pieces in this
 process on the same list and tree (building the board, re-evaluating it for a new alert and
