@@ -92,7 +92,9 @@ def _lists(n: int, seed: int):
 
     tree = kundulun_region_tree()
     first = synthetic_list(n, seed=seed, regions=tree).entries()
-    second = [e.to_dict() for e in synthetic_list(n, seed=seed + 1, regions=tree).entries()]
+    # In id order, as lists.get reads them (ORDER BY enterprise_id).
+    drawn = synthetic_list(n, seed=seed + 1, regions=tree).entries()
+    second = [e.to_dict() for e in sorted(drawn, key=lambda e: e.enterprise_id)]
     day = dt.date(2026, 1, 1)
     return tree, Revision(1, None, "published", day, "bench", "", first), second
 
