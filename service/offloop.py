@@ -60,7 +60,7 @@ async def off_loop(function: Callable[..., T], *args: Any) -> T:
 
 
 #: Objects freed at a time: freeing holds the GIL until the whole container is gone.
-FREE_CHUNK = 20_000
+FREE_CHUNK = 5_000
 
 
 def _free(garbage: list[Any]) -> None:
