@@ -59,19 +59,37 @@ class ListColumns:
     @classmethod
     def from_entries(cls, entries: Sequence[Enterprise]) -> ListColumns:
         def column(name: str, dtype: object = object) -> np.ndarray:
-            return np.array([getattr(e, name) for e in entries], dtype=dtype)
+            return _array([getattr(e, name) for e in entries], dtype)
 
+        baseline = np.zeros((len(entries), len(LIST_POLLUTANTS)), dtype=np.float64)
+        for start in range(0, len(entries), CHUNK):
+            part = entries[start : start + CHUNK]
+            baseline[start : start + len(part)] = [e.baseline for e in part]
         return cls(
             enterprise_id=column("enterprise_id", str),
             region=column("region", str),
             industry=column("industry", str),
             grade=column("grade", str),
             guaranteed_supply=column("guaranteed_supply", bool),
-            baseline=np.array([e.baseline for e in entries], dtype=np.float64).reshape(
-                len(entries), len(LIST_POLLUTANTS)
-            ),
+            baseline=baseline,
             overrides={i: e.overrides for i, e in enumerate(entries) if e.overrides},
         )
+
+
+#: Rows per call where one call holds the GIL for every row (numpy over strings and lists,
+#: sets): a board built in a thread then lets the event loop run between chunks (~ms each).
+CHUNK = 5_000
+
+
+def _array(values: Sequence[object], dtype: object) -> np.ndarray:
+    """``np.array(values, dtype)``, filled ``CHUNK`` values at a time."""
+    if dtype is str:
+        width = max(map(len, values), default=1)  # type: ignore[arg-type]
+        dtype = f"<U{max(width, 1)}"
+    out = np.empty(len(values), dtype=dtype)  # type: ignore[call-overload]
+    for start in range(0, len(values), CHUNK):
+        out[start : start + CHUNK] = values[start : start + CHUNK]
+    return out
 
 
 @dataclass(frozen=True)
@@ -94,7 +112,11 @@ class CompiledList:
     @cached_property
     def row_of(self) -> dict[str, int]:
         """Row of each enterprise id (built on first use)."""
-        return {eid: i for i, eid in enumerate(self.enterprise_ids.tolist())}
+        row_of: dict[str, int] = {}
+        for start in range(0, len(self.enterprise_ids), CHUNK):  # see CHUNK
+            part = self.enterprise_ids[start : start + CHUNK].tolist()
+            row_of.update(zip(part, range(start, start + len(part)), strict=True))
+        return row_of
 
     @cached_property
     def region_counts(self) -> np.ndarray:
@@ -105,6 +127,14 @@ class CompiledList:
         """Rows of every enterprise in a region's subtree."""
         end = int(self.tree.subtree_end[region_index])
         return slice(int(self.region_start[region_index]), int(self.region_start[end]))
+
+
+def _tolist(values: np.ndarray) -> list:
+    """``values.tolist()``, ``CHUNK`` values at a time."""
+    out: list = []
+    for start in range(0, len(values), CHUNK):
+        out += values[start : start + CHUNK].tolist()
+    return out
 
 
 def _measures_by_state(measure_at: Mapping[Level, Measure]) -> list[Measure]:
@@ -142,22 +172,27 @@ def compile_columns(
     KeyError
         When an entry names a region missing from ``tree`` (validate the revision first).
     """
-    n = len(columns.enterprise_id)
-    region_index = np.array([tree.index[r] for r in columns.region.tolist()], dtype=np.int32)
-    if n:
-        # Group by (industry, grade, supply) with one vectorised pass over string codes.
-        group_label = np.char.add(
-            np.char.add(columns.industry.astype(str), "\x1f"),
-            np.char.add(
-                columns.grade.astype(str), np.where(columns.guaranteed_supply, "\x1fS", "")
-            ),
+    index = tree.index
+    region_index = _array([index[r] for r in _tolist(columns.region)], np.int32)
+    # Group by (industry, grade, supply); labels in sorted order number the policies.
+    group_label = [
+        f"{industry}\x1f{grade}\x1fS" if supply else f"{industry}\x1f{grade}"
+        for industry, grade, supply in zip(
+            _tolist(columns.industry),
+            _tolist(columns.grade),
+            _tolist(columns.guaranteed_supply),
+            strict=True,
         )
-        labels, group = np.unique(group_label, return_inverse=True)
-    else:
-        labels, group = np.array([], dtype=str), np.zeros(0, dtype=np.int64)
+    ]
+    distinct: set[str] = set()
+    for start in range(0, len(group_label), CHUNK):  # see CHUNK
+        distinct.update(group_label[start : start + CHUNK])
+    labels = sorted(distinct)
+    number = {label: i for i, label in enumerate(labels)}
+    group = _array([number[label] for label in group_label], np.int64)
 
     policies: list[Mapping[Level, Measure]] = []
-    for label in labels.tolist():
+    for label in labels:
         industry, grade, *supply = label.split("\x1f")
         policies.append(
             {lvl: catalog.measure(industry, grade, bool(supply), lvl) for lvl in _WARNING_LEVELS}

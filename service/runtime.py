@@ -19,24 +19,30 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from emission_list.alerts import LifecycleSettings
+from emission_list.alerts import LifecycleSettings, RegionAlertState
 from emission_list.catalog import Catalog, default_catalog
 from emission_list.regions import RegionTree
 from emission_list.revisions import Revision
 from emission_list.warning_rules import RuleBook, national_rules
 from service.bus import EventBus, InProcessBus, Record, outbox
 from service.bus.kafka import KafkaBus, LoopFactory
-from service.bus.records import action_records, alert_records, dead_letter_headers
+from service.bus.records import (
+    action_records,
+    action_records_of_rows,
+    alert_records,
+    dead_letter_headers,
+)
 from service.gateway.server import Gateway
 from service.metrics import Metrics
 from service.notify.ack_links import AckLinks
+from service.offloop import drop, off_loop
 from service.rate_limit import ANONYMOUS, PUBLIC, RateLimits
 from service.security import Authenticator
 from service.services.ack_keys import load_ack_links
@@ -55,6 +61,8 @@ log = logging.getLogger("haze.runtime")
 
 #: Actions records encoded and published at a time (each publish waits for its acks).
 ACTIONS_CHUNK = 5_000
+#: Chunks on their way to Kafka at once (encoding the next while these are acknowledged).
+ACTIONS_IN_FLIGHT = 2
 #: The outbox row's region for enterprises moved by alerts starting or ending with time.
 BY_TIME = "(by time)"
 #: The consumers a process can run (``haze consume``); ``haze serve`` runs all by default.
@@ -97,6 +105,20 @@ def signoff_settings(region_ids: Collection[str]) -> dict[str, LifecycleSettings
     (``regions.requires_signoff``); :meth:`WarningService.settings_for` applies a region's
     to the regions under it, and every other region takes the defaults."""
     return {region: LifecycleSettings(requires_signoff=True) for region in sorted(region_ids)}
+
+
+def build_board(
+    revision: Revision,
+    tree: RegionTree,
+    catalog: Catalog,
+    states: Mapping[str, RegionAlertState],
+) -> ActionBoard:
+    """A board of ``revision`` on the alerts in force now, with its id index made (a
+    million-entry dict built on the first poll would hold that poll up)."""
+    board = ActionBoard(revision, tree, catalog)
+    board.apply_alerts(states, utcnow())
+    board.evaluator.compiled.row_of  # noqa: B018 (built here, in the builder's thread)
+    return board
 
 
 class Runtime:
@@ -240,18 +262,23 @@ class Runtime:
 
     async def rebuild(self) -> None:
         """Compile the published revision on the stored tree and the alerts in force now,
-        with each region's sign-off setting."""
+        with each region's sign-off setting. The new board is built off the event loop (the
+        revision read in chunks, compiled in a thread) and replaces the old one at once;
+        polls are answered from the old one meanwhile."""
         lock = self.current.warnings.lock if self.current else asyncio.Lock()
         async with lock, self.session_maker() as session:
             tree = await regions.tree(session)
             revision = await lists.published(session) or _empty_revision()
             states = await alerts.load_states(session)
-            board = ActionBoard(revision, tree, self.catalog)
-            board.apply_alerts(states, utcnow())
+            board = await off_loop(build_board, revision, tree, self.catalog, states)
             signoff = await regions.signoff_regions(session)
             warnings = WarningService(self.rules, tree, signoff_settings(signoff))
+            garbage = [self.current, revision]  # freed in a thread, not on the loop
+            number, size = revision.number, len(revision)
+            del revision
             self.current = Board(board, tree, warnings)
-        log.info("board built: revision %s, %s enterprises", revision.number, len(revision))
+        log.info("board built: revision %s, %s enterprises", number, size)
+        await drop(garbage)
 
     async def reload_signoff(self) -> None:
         """Read the regions' sign-off settings again, after one changed (the board stays)."""
@@ -278,7 +305,7 @@ class Runtime:
             if session.info.pop(NOTICES_ADDED, False):
                 self.kick_workers()
 
-    async def refresh(self, at: dt.datetime | None = None) -> list[str]:
+    async def refresh(self, at: dt.datetime | None = None) -> Sequence[str]:
         """Bring the board to ``at`` (now): the alerts it holds that started or ended with
         time, then the alert states stored by other processes; ids whose answer changed.
 
@@ -296,6 +323,8 @@ class Runtime:
                         await session.commit()
                         self.relay.kick()
                 stored = await state.warnings.refresh(session, state.board, at)
+        if not by_time or not stored:  # mostly; a million ids are not sorted for nothing
+            return stored or by_time
         return sorted({*by_time, *stored})
 
     async def _refresh_once_following(self) -> None:
@@ -358,8 +387,9 @@ class Runtime:
         """Publish an outbox row: the alert events first (every API process moves its board
         on them), then the *current* actions of the enterprises the change moved, keyed by
         enterprise id, chunk by chunk (a large list takes seconds to encode; the event loop
-        runs in between). A row another process wrote is published after this board was
-        brought to the alerts stored (it may not have seen that change yet)."""
+        runs in between, and on Kafka a few chunks are acknowledged while the next ones are
+        encoded). A row another process wrote is published after this board was brought to
+        the alerts stored (it may not have seen that change yet)."""
         settings = self.settings
         if row.alarms and self._publishes(settings.kafka_topic_alarms):
             await self.bus.publish(settings.kafka_topic_alarms, outbox.alarm_items(row))
@@ -369,10 +399,29 @@ class Runtime:
             return
         if row.origin != self.origin:
             await self.refresh()
-        board, changed = self.state.board, row.enterprises
-        for start in range(0, len(changed), ACTIONS_CHUNK):
-            chunk = action_records(board, changed[start : start + ACTIONS_CHUNK])
-            await self.bus.publish(settings.kafka_topic_actions, chunk)
+        board, regions = self.state.board, outbox.changed_regions(row)
+        ids: Sequence[str] = () if regions is not None else row.enterprises  # type: ignore[assignment]
+        rows = board.rows_in(regions) if regions is not None else None
+        count = len(rows) if rows is not None else len(ids)
+        window = ACTIONS_IN_FLIGHT if isinstance(self.bus, KafkaBus) else 1
+        in_flight: list[asyncio.Task[None]] = []
+        try:
+            for start in range(0, count, ACTIONS_CHUNK):
+                if rows is not None:
+                    chunk = action_records_of_rows(board, rows[start : start + ACTIONS_CHUNK])
+                else:
+                    chunk = action_records(board, ids[start : start + ACTIONS_CHUNK])
+                in_flight.append(
+                    asyncio.create_task(self.bus.publish(settings.kafka_topic_actions, chunk))
+                )
+                if len(in_flight) >= window:
+                    await in_flight.pop(0)
+                await asyncio.sleep(0)  # polls between chunks
+            while in_flight:
+                await in_flight.pop(0)
+        finally:
+            for task in in_flight:  # a failed chunk: the rest are not waited for
+                task.cancel()
 
     def _publishes(self, topic: str) -> bool:
         return not isinstance(self.bus, InProcessBus) or self.bus.has_handler(topic)

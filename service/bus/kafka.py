@@ -16,11 +16,13 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
+import numpy as np
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 
 from service.bus import BusUnavailableError, Handler
+from service.bus.partitions import partitions_of
 from service.metrics import Metrics
 from service.settings import Settings
 
@@ -183,15 +185,7 @@ async def _send_all(
     ``send`` costs a Python coroutine, a murmur2 in Python and an accumulator step per
     record), then wait for every acknowledgement. Order within a partition is kept."""
     partitions = tuple(sorted(await producer.partitions_for(topic)))
-    by_partition: dict[int, list[int]] = {}
-    place = partitioner.partition
-    for i, (key, _) in enumerate(items):
-        chosen = place(topic, partitions, key)
-        rows = by_partition.get(chosen)
-        if rows is None:
-            by_partition[chosen] = [i]
-        else:
-            rows.append(i)
+    by_partition = _by_partition(topic, partitions, items, partitioner)
     futures = []
     for partition, rows in by_partition.items():
         batch = producer.create_batch()
@@ -204,6 +198,36 @@ async def _send_all(
                 batch.append(timestamp=None, key=key, value=value, headers=extra)
         futures.append(await producer.send_batch(batch, topic, partition=partition))
     await asyncio.gather(*futures)
+
+
+#: From this many records on, their keys are hashed together (:mod:`service.bus.partitions`).
+BULK_KEYS = 256
+
+
+def _by_partition(
+    topic: str,
+    partitions: tuple[int, ...],
+    items: Sequence[tuple[bytes | None, bytes | None]],
+    partitioner: KeyedPartitions,
+) -> dict[int, list[int]]:
+    """The indices of the records of each partition, in order."""
+    by_partition: dict[int, list[int]] = {}
+    if len(items) >= BULK_KEYS and all(key is not None for key, _ in items):
+        chosen = partitions_of([key for key, _ in items], partitions)  # type: ignore[misc]
+        order = np.argsort(chosen, kind="stable")
+        bounds = np.flatnonzero(np.diff(chosen[order])) + 1
+        for rows in np.split(order, bounds):
+            by_partition[int(chosen[rows[0]])] = rows.tolist()
+        return by_partition
+    place = partitioner.partition
+    for i, (key, _) in enumerate(items):
+        chosen_one = place(topic, partitions, key)
+        rows_of = by_partition.get(chosen_one)
+        if rows_of is None:
+            by_partition[chosen_one] = [i]
+        else:
+            rows_of.append(i)
+    return by_partition
 
 
 class KeyedPartitions:

@@ -2,10 +2,13 @@
 
 A change that moves the board (a forecast decided, a warning issued by hand) adds one
 ``outbox`` row in its own transaction (:func:`add`): the encoded ``haze.alerts`` records
-and the ids of the enterprises whose actions changed. Once it committed, the :class:`Relay`
-hands each pending row to ``send`` (:meth:`service.runtime.Runtime.publish_row`: the alerts
-records first, then the enterprises' *current* actions in chunks, since ``haze.actions`` is
-a compacted current-state topic) and deletes the row only after ``send`` returned, that is
+and the enterprises whose actions changed: their ids, or, for a warning's change (which moves
+whole regions), ``{"regions": [...]}``, every enterprise on the list directly in those
+regions, a few region ids where the ids of a national list would be a million. Once it
+committed, the :class:`Relay` hands each pending row to ``send``
+(:meth:`service.runtime.Runtime.publish_row`: the alerts records first, then the
+enterprises' *current* actions in chunks, since ``haze.actions`` is a compacted
+current-state topic) and deletes the row only after ``send`` returned, that is
 after the bus acknowledged every record. A row whose publish fails stays, with its attempts
 and last error, for the next run: right after a change (in the background), at start (rows
 a crash left) and on the runtime's ticker (rows a broker outage left).
@@ -33,6 +36,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.metrics import Metrics
+from service.services.board import Changed
 from service.storage.models import Outbox
 
 log = logging.getLogger("haze.outbox")
@@ -69,7 +73,11 @@ def add(
         origin=origin,
         region=region,
         alerts=[{"key": _b64(key), "value": _b64(value)} for key, value in alerts],
-        enterprises=list(enterprises),
+        enterprises=(
+            {"regions": list(enterprises.regions)}
+            if isinstance(enterprises, Changed)
+            else list(enterprises)
+        ),
         alarms=[{"key": _b64(key), "value": _b64(value)} for key, value in alarms],
         attempts=0,
     )
@@ -81,6 +89,13 @@ def add(
 def alert_items(row: Outbox) -> Items:
     """The row's ``haze.alerts`` records, as the change encoded them."""
     return [(_unb64(item["key"]), _unb64(item["value"]) or b"") for item in row.alerts]
+
+
+def changed_regions(row: Outbox) -> list[str] | None:
+    """The regions whose enterprises the row's change moved (None: the row lists ids)."""
+    if isinstance(row.enterprises, dict):
+        return list(row.enterprises["regions"])
+    return None
 
 
 def alarm_items(row: Outbox) -> Items:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 
@@ -37,6 +38,53 @@ class BoardAnswer:
     etag: str
 
 
+class Changed(Sequence[str]):
+    """The ids of the enterprises a change moved: every enterprise directly in ``regions``.
+
+    A warning moves whole regions (an enterprise's state and alert are its region's), so the
+    set is held as those regions and their rows; the ids, a million strings on a national
+    list, are made only when iterated. Compares equal to any sequence of the same ids."""
+
+    def __init__(self, board: ActionBoard, regions: np.ndarray) -> None:
+        compiled = board.evaluator.compiled
+        regions = regions[compiled.region_counts[regions] > 0]  # regions without enterprises
+        self.revision = board.revision
+        self.regions: tuple[str, ...] = tuple(board.tree.ids[int(r)] for r in regions)
+        self.rows = (
+            np.concatenate(
+                [np.arange(compiled.region_start[r], compiled.region_start[r + 1]) for r in regions]
+            )
+            if len(regions)
+            else np.zeros(0, dtype=np.int64)
+        )
+        self._ids = compiled.enterprise_ids
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return self._ids[self.rows[index]].tolist()
+        return str(self._ids[self.rows[index]])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids[self.rows].tolist())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(other) == len(self) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Changed({len(self)} enterprises in {len(self.regions)} regions)"
+
+
 class ActionBoard:
     """Compiled published list + evaluator + the alert behind each region's effective state."""
 
@@ -53,7 +101,7 @@ class ActionBoard:
     def __contains__(self, enterprise_id: str) -> bool:
         return enterprise_id in self.evaluator.compiled.row_of
 
-    def apply_alerts(self, states: Mapping[str, RegionAlertState], at: dt.datetime) -> list[str]:
+    def apply_alerts(self, states: Mapping[str, RegionAlertState], at: dt.datetime) -> Changed:
         """Bring the board to the alerts in force at ``at``; return ids whose answers changed."""
         self._states = dict(states)
         own = np.zeros(len(self.tree), dtype=np.int8)
@@ -71,20 +119,23 @@ class ActionBoard:
         old_tags = self._tags
         self._tags = [_alert_tag(alerts[s]) for s in self._source.tolist()]
         update = self.evaluator.update(own)
-        # A region's enterprises may keep their state yet hang on another alert (a new end).
-        compiled = self.evaluator.compiled
-        rows = [update.changed_rows] + [
-            np.arange(compiled.region_start[r], compiled.region_start[r + 1])
-            for r, (old, new) in enumerate(zip(old_tags, self._tags, strict=True))
-            if old != new
-        ]
-        changed = np.unique(np.concatenate(rows))
-        return compiled.enterprise_ids[changed].tolist()
+        # Every enterprise of a region whose effective state changed changes its key (policy
+        # key + state); a region's enterprises may also keep their state yet hang on another
+        # alert (a new end).
+        retagged = [r for r, (o, n) in enumerate(zip(old_tags, self._tags, strict=True)) if o != n]
+        regions = np.union1d(update.changed_regions, np.asarray(retagged, dtype=np.int64))
+        return Changed(self, regions.astype(np.int64))
 
-    def apply_time(self, at: dt.datetime) -> list[str]:
+    def apply_time(self, at: dt.datetime) -> Changed:
         """Bring the board to ``at`` under the alert states it holds (alerts that started or
         ended with time); return ids whose answers changed."""
         return self.apply_alerts(self._states, at)
+
+    def rows_in(self, regions: Sequence[str]) -> np.ndarray:
+        """The rows of the enterprises directly in ``regions`` (ids not in the tree: none)."""
+        index = self.tree.index
+        known = np.array(sorted({index[r] for r in regions if r in index}), dtype=np.int64)
+        return Changed(self, known).rows
 
     def etag(self, enterprise_id: str) -> str | None:
         """The current ETag of an enterprise's answer (None if not on the list)."""

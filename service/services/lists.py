@@ -21,6 +21,7 @@ from emission_list.i18n import text
 from emission_list.levels import Level, Response
 from emission_list.regions import RegionTree, state_code
 from emission_list.revisions import Revision, RevisionDiff, RevisionError, diff, validate_revision
+from service.offloop import off_loop
 from service.storage.repositories import audit, lists
 
 
@@ -116,7 +117,9 @@ async def publish(
                 "is now published; start a new draft from it",
             ),
         )
-    errors = validate_revision(draft, catalog, tree.leaves, regions=tree.ids)
+    # A national list takes seconds to check: off the event loop, polls go on meanwhile.
+    leaves, ids = tree.leaves, tree.ids
+    errors = await off_loop(lambda: validate_revision(draft, catalog, leaves, regions=ids))
     if errors:
         raise RevisionError(
             "revision.invalid",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,7 +38,7 @@ class Outcome:
     region: str
     state: RegionAlertState
     events: list[AlertEvent]
-    changed_enterprises: list[str]
+    changed_enterprises: Sequence[str]  # a board's Changed: the regions it moved
     decision: Decision | None = None
     duplicate: bool = False
 
@@ -183,7 +183,7 @@ class WarningService:
         events: list[AlertEvent],
         board: ActionBoard,
         now: dt.datetime,
-    ) -> list[str]:
+    ) -> Sequence[str]:
         await alerts.save_state(session, region, state)
         await alerts.record_events(session, events)
         states[region] = state

@@ -360,7 +360,8 @@ class AuditEntry(Base):
 class Outbox(Base):
     """A committed warning change's records still to be published (:mod:`service.bus.outbox`):
     ``alerts`` = the ``haze.alerts`` records as ``[{"key", "value"}]`` (base64),
-    ``enterprises`` = the ids whose ``haze.actions`` record is due, ``alarms`` = the
+    ``enterprises`` = the ids whose ``haze.actions`` record is due (or ``{"regions": [...]}``:
+    every enterprise directly in those regions), ``alarms`` = the
     ``haze.alarms`` records like ``alerts``; ``origin`` = the process
     that made the change; ``attempts`` and ``last_error`` count failed publishes."""
 
@@ -371,7 +372,7 @@ class Outbox(Base):
     origin: Mapped[str] = mapped_column(ID)
     region: Mapped[str] = mapped_column(String(32))
     alerts: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
-    enterprises: Mapped[list[str]] = mapped_column(JSONType)
+    enterprises: Mapped[list[str] | dict[str, list[str]]] = mapped_column(JSONType)
     alarms: Mapped[list[dict[str, Any]]] = mapped_column(
         JSONType, default=list, server_default="[]"
     )

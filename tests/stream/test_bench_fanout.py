@@ -48,3 +48,8 @@ def test_fanout_benchmark_prints_its_figures_and_observes_every_run(
         assert run["level"] in ("yellow", "orange", "red")
         assert run["latency_s"] > 0
     assert result["profile"]["enterprises_changed"] == ENTERPRISES
+    assert result["profile"]["records_sample_equal"] is True  # templates = per-object bytes
+    assert result["actions_last_after_alert_max_s"] == round(
+        max(r["actions_last_s"] - r["alert_published_s"] for r in result["per_run"]), 4
+    )
+    assert result["met"] == (result["goal_met"] and result["actions_goal_met"])

@@ -16,6 +16,7 @@ from emission_list.levels import Level
 from emission_list.samples import kundulun_list
 from service.api.schemas.alerts import ForecastIn
 from service.bootstrap import prepare
+from service.bus import outbox
 from service.commands.process import build_runtime, create_app
 from service.commands.stream import create_topics
 from service.runtime import Runtime
@@ -85,7 +86,11 @@ async def test_a_committed_forecast_never_announced_is_published_at_the_next_sta
         await crashed.announce(session, outcome)
         await session.commit()
     [row] = await _outbox(crashed.engine)
-    assert row.origin == crashed.origin and sorted(row.enterprises) == ENTERPRISES
+    regions = outbox.changed_regions(row)
+    assert row.origin == crashed.origin and regions is not None
+    assert sorted(e.enterprise_id for e in kundulun_list().entries if e.region in regions) == (
+        ENTERPRISES
+    )
     await crashed.engine.dispose()
 
     actions = await _published_by_a_new_runtime(settings, ["issue"])

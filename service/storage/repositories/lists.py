@@ -29,6 +29,7 @@ from emission_list.entries import Enterprise
 from emission_list.i18n import Text, text
 from emission_list.revisions import Revision, RevisionError, RevisionStatus
 from emission_list.warning_texts import LOCAL_TIMEZONE
+from service.offloop import drop, off_loop
 from service.storage.models import ListEntry, ListRevision
 from service.storage.repositories import paging, put_row, utcnow
 from service.storage.types import json_safe
@@ -244,6 +245,10 @@ async def page_revisions(
     return paging.page(infos, limit, lambda info: str(info.number))
 
 
+#: Entries read from the database at a time.
+LOAD_CHUNK = 5_000
+
+
 async def get(session: AsyncSession, number: int) -> Revision | None:
     """A revision with all its entries."""
     row = await session.get(ListRevision, number)
@@ -253,8 +258,15 @@ async def get(session: AsyncSession, number: int) -> Revision | None:
         select(ListEntry.data)
         .where(ListEntry.revision == number)
         .order_by(ListEntry.enterprise_id)  # stable entry indices in validation errors
+        .execution_options(yield_per=LOAD_CHUNK)
     )
-    entries = tuple(Enterprise.from_dict(d) for d in (await session.execute(statement)).scalars())
+    # A national list is a million rows: read in chunks (other requests are served in
+    # between) and turned into entries in a thread, off the event loop.
+    data: list[dict[str, Any]] = []
+    async for chunk in (await session.stream_scalars(statement)).partitions():
+        data += chunk
+    entries = await off_loop(lambda: tuple(map(Enterprise.from_dict, data)))
+    await drop([data])  # type: ignore[list-item]
     return Revision(
         row.number, row.base, row.status, row.effective_from, row.author, row.note, entries
     )
