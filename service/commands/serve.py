@@ -5,49 +5,60 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import multiprocessing
+import pickle
+import subprocess
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 from service.settings import Settings
 
-if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
 
-    from service.bootstrap import Prepared
+
+class Prepared(NamedTuple):
+    """What :func:`service.bootstrap.prepare` did, as the child answered it."""
+
+    seeded: bool
+    operator_token: str | None
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+class PrepareFailed(RuntimeError):
+    """Migrating or seeding the database failed (the child process told why on stderr)."""
+
+
+#: The child of :func:`prepare_apart`: this process's import path first (the same code),
+#: then the settings; it answers the :class:`Prepared` on stdout (its prints go to stderr).
+_CHILD = (
+    "import pickle, sys; sys.path[:] = pickle.load(sys.stdin.buffer); "
+    "from service.commands.serve import _prepare_child; _prepare_child()"
+)
+
+
 def prepare_apart(settings: Settings, log_level: str = "info") -> Prepared:
     """:func:`service.bootstrap.prepare` in a child process: the migrations (alembic) and the
-    seeding load modules and make garbage that the server, which needs neither, would carry
-    for good (~30 MB of an idle ``haze serve``). Raises ``RuntimeError`` if it failed (the
-    child printed why)."""
-    context = multiprocessing.get_context("spawn")  # a fresh interpreter, not a fork
-    receiving, sending = context.Pipe(duplex=False)
-    child = context.Process(
-        target=_prepare_child, args=(settings, log_level, sending), name="haze-prepare"
+    seeding load modules and leave garbage that the server, which needs neither, would carry
+    for good (~30 MB of an idle ``haze serve``). Raises :class:`PrepareFailed`."""
+    payload = pickle.dumps(sys.path) + pickle.dumps((settings, log_level))
+    child = subprocess.run(
+        [sys.executable, "-c", _CHILD], input=payload, stdout=subprocess.PIPE, check=False
     )
-    child.start()
-    sending.close()
-    try:
-        prepared = receiving.recv()
-    except EOFError:
-        prepared = None
-    child.join()
-    if prepared is None or child.exitcode != 0:
-        raise RuntimeError(f"preparing the database failed (exit code {child.exitcode})")
-    return prepared
+    if child.returncode != 0:
+        raise PrepareFailed(f"preparing the database failed (exit code {child.returncode})")
+    seeded, operator_token = pickle.loads(child.stdout)  # plain values: no bootstrap import
+    return Prepared(seeded, operator_token)
 
 
-def _prepare_child(settings: Settings, log_level: str, result: Connection) -> None:
+def _prepare_child() -> None:
     from service.bootstrap import prepare
 
+    settings, log_level = pickle.load(sys.stdin.buffer)
+    answer, sys.stdout = sys.stdout.buffer, sys.stderr
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
-    result.send(asyncio.run(prepare(settings, sample=bool(settings.seed_sample))))
-    result.close()
+    prepared = asyncio.run(prepare(settings, sample=bool(settings.seed_sample)))
+    answer.write(pickle.dumps((prepared.seeded, prepared.operator_token)))
+    answer.flush()
 
 
 def serve(settings: Settings, *, consumers: bool = True, log_level: str = "info") -> int:
@@ -58,7 +69,11 @@ def serve(settings: Settings, *, consumers: bool = True, log_level: str = "info"
     from service.commands.process import create_app
 
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
-    prepared = prepare_apart(settings, log_level)
+    try:
+        prepared = prepare_apart(settings, log_level)
+    except PrepareFailed as exc:
+        print(f"haze serve: {exc}", file=sys.stderr)
+        return 1
     if prepared.seeded:
         print("Loaded the sample Kundulun list as revision 1 (已载入昆都仑区示例清单).")
     elif not settings.seed_sample:
