@@ -14,12 +14,12 @@ from typing import NamedTuple
 from service.settings import Settings
 
 
-
 class Prepared(NamedTuple):
     """What :func:`service.bootstrap.prepare` did, as the child answered it."""
 
     seeded: bool
     operator_token: str | None
+
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
