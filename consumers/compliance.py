@@ -429,15 +429,15 @@ class ComplianceWorker:
         }
         per_hour = 3600 // self.interval_s
         since = dt.datetime.fromtimestamp((end - n_hours) * 3600, dt.UTC)
-        for eid, line_id, hour, mean_kw, minutes, warned in await telemetry.hours_since(
-            session, since
-        ):
-            line = row_of.get((eid, line_id))
-            column = int(hour.timestamp()) // 3600 - (end - n_hours)
-            if line is None or not 0 <= column < n_hours:
-                continue
-            self._history[line, column] = mean_kw
-            self._history_valid[line, column] = not warned and minutes >= HOUR_COVERAGE * per_hour
+        async for chunk in telemetry.hours_since(session, since):
+            for eid, line_id, hour, mean_kw, minutes, warned in chunk:
+                line = row_of.get((eid, line_id))
+                column = int(hour.timestamp()) // 3600 - (end - n_hours)
+                if line is None or not 0 <= column < n_hours:
+                    continue
+                self._history[line, column] = mean_kw
+                valid = not warned and minutes >= HOUR_COVERAGE * per_hour
+                self._history_valid[line, column] = valid
         self._history_changed = True
 
     def _advance_history(self) -> None:

@@ -18,11 +18,10 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
-import asyncpg.exceptions
 import sqlalchemy.exc
-from aiokafka.errors import KafkaError
 
 from service.bus import BusUnavailableError, Handler, Record
+from service.loaded import loaded_classes
 
 if TYPE_CHECKING:
     from service.metrics import Metrics
@@ -37,14 +36,25 @@ _DATABASE_ERRORS: tuple[type[BaseException], ...] = (
     sqlalchemy.exc.InterfaceError,
     sqlalchemy.exc.DisconnectionError,
     sqlalchemy.exc.TimeoutError,  # no pooled connection in time
-    asyncpg.exceptions.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,  # shutting down, cannot connect now
-    asyncpg.exceptions.InsufficientResourcesError,  # disk full, too many connections
-    asyncpg.exceptions.InterfaceError,  # connection closed under a query
 )
-#: A broker that is down or slow, and the network under either.
-_BROKER_ERRORS: tuple[type[BaseException], ...] = (BusUnavailableError, KafkaError)
+#: asyncpg's (looked up only when it is loaded: see :mod:`service.loaded`).
+_ASYNCPG_ERRORS = (
+    "PostgresConnectionError",
+    "OperatorInterventionError",  # shutting down, cannot connect now
+    "InsufficientResourcesError",  # disk full, too many connections
+    "InterfaceError",  # connection closed under a query
+)
+#: The network under the database or the broker.
 _NETWORK_ERRORS: tuple[type[BaseException], ...] = (OSError, TimeoutError)
+
+
+def _database_errors() -> tuple[type[BaseException], ...]:
+    return _DATABASE_ERRORS + loaded_classes("asyncpg.exceptions", *_ASYNCPG_ERRORS)
+
+
+def _broker_errors() -> tuple[type[BaseException], ...]:
+    """A broker that is down or slow (aiokafka's only when it is loaded)."""
+    return (BusUnavailableError, *loaded_classes("aiokafka.errors", "KafkaError"))
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -63,13 +73,14 @@ def is_database_error(exc: BaseException) -> bool:
     connections raises the bare ``ConnectionRefusedError`` (asyncpg connects before
     SQLAlchemy can wrap anything), so network errors count unless the broker's are in the
     chain."""
-    causes = _causes(exc)
-    if any(isinstance(c, _BROKER_ERRORS) for c in causes):
+    causes, broker = _causes(exc), _broker_errors()
+    if any(isinstance(c, broker) for c in causes):
         return False
+    database = _database_errors() + _NETWORK_ERRORS
     for cause in causes:
         if isinstance(cause, sqlalchemy.exc.DBAPIError) and cause.connection_invalidated:
             return True
-        if isinstance(cause, _DATABASE_ERRORS + _NETWORK_ERRORS):
+        if isinstance(cause, database):
             return True
     return False
 
@@ -78,7 +89,8 @@ def is_infrastructure(exc: BaseException) -> bool:
     """Retry the batch as it is (the database, the broker or the network failed)."""
     if is_database_error(exc):
         return True
-    return any(isinstance(c, _BROKER_ERRORS + _NETWORK_ERRORS) for c in _causes(exc))
+    broker = _broker_errors() + _NETWORK_ERRORS
+    return any(isinstance(c, broker) for c in _causes(exc))
 
 
 def poison_reason(exc: BaseException) -> str:

@@ -17,7 +17,6 @@ import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -29,6 +28,7 @@ from emission_list.i18n import Text, pick, text
 from emission_list.revisions import RevisionError
 from service.api.language import request_language
 from service.bus import BusUnavailableError
+from service.loaded import loaded_classes
 from service.storage.outage import DatabaseUnavailableError, is_unavailable
 
 log = logging.getLogger("haze.api")
@@ -36,7 +36,7 @@ log = logging.getLogger("haze.api")
 #: Seconds a client is asked to wait before retrying when the database is unreachable.
 DATABASE_RETRY_AFTER_S = 5
 #: Exception classes that may say the database is unreachable (checked by is_unavailable).
-_DATABASE_ERRORS = (SQLAlchemyError, asyncpg.PostgresError, DatabaseUnavailableError)
+_DATABASE_ERRORS = (SQLAlchemyError, DatabaseUnavailableError)
 
 
 class ErrorBody(BaseModel):
@@ -253,7 +253,8 @@ def install(app: FastAPI, authenticate: Callable[[Request], Awaitable[object]]) 
         headers = {"Retry-After": str(DATABASE_RETRY_AFTER_S)}
         return error_response(request, 503, "database.unavailable", message, (), headers)
 
-    for database_error in _DATABASE_ERRORS:
+    # asyncpg's errors when it is loaded: on PostgreSQL the engine made before the app did.
+    for database_error in (*_DATABASE_ERRORS, *loaded_classes("asyncpg", "PostgresError")):
         app.add_exception_handler(database_error, _database)
     app.add_exception_handler(Exception, _unexpected)
 

@@ -21,7 +21,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -32,7 +32,6 @@ from emission_list.regions import RegionTree
 from emission_list.revisions import Revision
 from emission_list.warning_rules import RuleBook, national_rules
 from service.bus import EventBus, InProcessBus, Record, outbox
-from service.bus.kafka import KafkaBus, LoopFactory
 from service.bus.records import (
     action_records,
     action_records_of_rows,
@@ -56,6 +55,9 @@ from service.storage.engine import create_engine, make_session_maker
 from service.storage.models import Alarm, Outbox
 from service.storage.repositories import alerts, audit, lists, regions, utcnow
 from service.telemetry.directory import DatabaseDirectory
+
+if TYPE_CHECKING:
+    from service.bus.kafka import KafkaBus, LoopFactory
 
 log = logging.getLogger("haze.runtime")
 
@@ -160,23 +162,7 @@ class Runtime:
             ),
             dead_letters=lambda: self.dead_lettered,
         )
-        self.bus: EventBus = (
-            KafkaBus(
-                settings,
-                self.metrics,
-                {
-                    settings.kafka_topic_readings: settings.kafka_group_readings,
-                    settings.kafka_topic_forecasts: settings.kafka_group_forecasts,
-                    settings.kafka_topic_actions: settings.kafka_group_notify,
-                    settings.kafka_topic_telemetry: settings.kafka_group_telemetry,
-                    settings.kafka_topic_alerts: None,  # every process follows every alert
-                },
-                consumer_loop,
-                probe=self.database_answers,
-            )
-            if settings.kafka_bootstrap
-            else InProcessBus(topic_chunks={settings.kafka_topic_actions: ACTIONS_CHUNK})
-        )
+        self.bus: EventBus = self._make_bus(consumer_loop)
         self.current: Board | None = None
         #: Names this process on the outbox rows it writes (rows of others need a refresh).
         self.origin = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
@@ -195,6 +181,31 @@ class Runtime:
         self._ticker: asyncio.Task[None] | None = None
         self._caught_up: asyncio.Task[None] | None = None
 
+    def _make_bus(self, consumer_loop: LoopFactory | None) -> EventBus:
+        settings = self.settings
+        if not settings.kafka_bootstrap:
+            return InProcessBus(topic_chunks={settings.kafka_topic_actions: ACTIONS_CHUNK})
+        from service.bus.kafka import KafkaBus  # aiokafka: loaded only by a process on Kafka
+
+        return KafkaBus(
+            settings,
+            self.metrics,
+            {
+                settings.kafka_topic_readings: settings.kafka_group_readings,
+                settings.kafka_topic_forecasts: settings.kafka_group_forecasts,
+                settings.kafka_topic_actions: settings.kafka_group_notify,
+                settings.kafka_topic_telemetry: settings.kafka_group_telemetry,
+                settings.kafka_topic_alerts: None,  # every process follows every alert
+            },
+            consumer_loop,
+            probe=self.database_answers,
+        )
+
+    @property
+    def kafka(self) -> KafkaBus | None:
+        """The bus when it is Kafka's (None on the embedded bus)."""
+        return None if isinstance(self.bus, InProcessBus) else cast("KafkaBus", self.bus)
+
     @property
     def state(self) -> Board:
         if self.current is None:
@@ -207,15 +218,15 @@ class Runtime:
             self.ack_links = await load_ack_links(session, self.settings)
             await self.loggers.reload(session)
             await session.commit()
-        if isinstance(self.bus, KafkaBus):  # alerts decided in other processes move this board
-            self.bus.subscribe(self.settings.kafka_topic_alerts, self._on_alerts)
+        if self.kafka is not None:  # alerts decided in other processes move this board
+            self.kafka.subscribe(self.settings.kafka_topic_alerts, self._on_alerts)
         await self.bus.start()
         for worker in self.workers:
             worker.start()
         if self.gateway is not None:
             await self.gateway.start()
         self._ticker = asyncio.create_task(self._tick(), name="haze-alert-ticker")
-        if isinstance(self.bus, KafkaBus):
+        if self.kafka is not None:
             self._caught_up = asyncio.create_task(self._refresh_once_following())
         self.relay.kick()  # what a crash or an outage left in the outbox
 
@@ -242,8 +253,8 @@ class Runtime:
         """What ``/readyz`` checks: the board built, the database answering and, on Kafka,
         every consumer loop of this process ready (reached Kafka, joined, not retrying)."""
         checks = {"board": self.current is not None, "database": await self.database_answers()}
-        if isinstance(self.bus, KafkaBus):
-            checks["kafka"] = bool(self.bus.loops) and all(loop.ready for loop in self.bus.loops)
+        if (kafka := self.kafka) is not None:
+            checks["kafka"] = bool(kafka.loops) and all(loop.ready for loop in kafka.loops)
         return checks
 
     async def stop(self) -> None:
@@ -403,7 +414,7 @@ class Runtime:
         ids: Sequence[str] = () if regions is not None else row.enterprises  # type: ignore[assignment]
         rows = board.rows_in(regions) if regions is not None else None
         count = len(rows) if rows is not None else len(ids)
-        window = ACTIONS_IN_FLIGHT if isinstance(self.bus, KafkaBus) else 1
+        window = ACTIONS_IN_FLIGHT if self.kafka is not None else 1
         in_flight: list[asyncio.Task[None]] = []
         try:
             for start in range(0, count, ACTIONS_CHUNK):
@@ -440,8 +451,8 @@ class Runtime:
     async def dead_letter(self, items: Sequence[tuple[Record, str]]) -> None:
         """Dead letters go to ``haze.dlq`` (Kafka) or the audit log (embedded bus), with the
         reason and the original bytes."""
-        if isinstance(self.bus, KafkaBus):
-            await self.bus.publish(
+        if self.kafka is not None:
+            await self.kafka.publish(
                 self.settings.kafka_topic_dlq,
                 [(record.key, record.value) for record, _ in items],
                 [dead_letter_headers(record, reason) for record, reason in items],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,16 +22,13 @@ from consumers.isolation import Isolating
 from consumers.notices import NoticesHandler
 from consumers.readings import ReadingsHandler
 from consumers.readings_refresh import WindowsRefresher
-from consumers.runner import ConsumerLoop
 from consumers.telemetry import TelemetryHandler
 from emission_list.compliance_rules import default_compliance_rules
 from service.api.app import create_api
 from service.bus import Handler
 from service.gateway.server import Gateway
 from service.hj212 import codes
-from service.notify.email import EmailChannel
 from service.notify.message import Channel
-from service.notify.sms import SmsChannel
 from service.notify.webhook import WebhookChannel
 from service.runtime import Runtime
 from service.services.alarm_notices import record_alarm_notices
@@ -39,11 +37,29 @@ from service.storage.models import Alarm
 from service.storage.repositories import lists
 from service.telemetry.routing import BusSink
 
+if TYPE_CHECKING:
+    from service.bus.kafka import ConsumerLoopLike, Probe
+    from service.metrics import Metrics
+
+
+def consumer_loop(
+    settings: Settings,
+    topic: str,
+    group: str | None,
+    handler: Handler,
+    metrics: Metrics,
+    probe: Probe | None,
+) -> ConsumerLoopLike:
+    """A Kafka consumer loop (aiokafka is imported only by a process on Kafka)."""
+    from consumers.runner import ConsumerLoop
+
+    return ConsumerLoop(settings, topic, group, handler, metrics, probe)
+
 
 def build_runtime(settings: Settings, *, consumers: bool | Collection[str] = True) -> Runtime:
     """A runtime with the handlers of ``consumers`` (True: all) on its bus, each wrapped so
     that a record it raises on is dead-lettered, not retried (:class:`Isolating`)."""
-    runtime = Runtime(settings, consumers=consumers, consumer_loop=ConsumerLoop)
+    runtime = Runtime(settings, consumers=consumers, consumer_loop=consumer_loop)
 
     def subscribe(topic: str, handler: Handler) -> None:
         isolated = Isolating(handler, runtime.dead_letter, runtime.metrics, topic)
@@ -161,9 +177,13 @@ def notice_channels(settings: Settings) -> dict[str, Channel]:
     channels: dict[str, Channel] = {
         "webhook": WebhookChannel(settings.webhook_timeout_s, settings.notify_concurrency)
     }
-    if settings.sms_gateway_url:
+    if settings.sms_gateway_url:  # aiohttp and aiosmtplib imported only when configured
+        from service.notify.sms import SmsChannel
+
         channels["sms"] = SmsChannel(settings)
     if settings.smtp_host:
+        from service.notify.email import EmailChannel
+
         channels["email"] = EmailChannel(settings)
     return channels
 

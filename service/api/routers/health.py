@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text as sql
 
 from service.api.deps import RuntimeDep
-from service.bus.kafka import KafkaBus
 from service.metrics import render
 from service.runtime import Runtime
 
@@ -40,8 +39,8 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
     """The database answers, the action board is built and, with Kafka configured, the broker
     answers a metadata request (each within ``HAZE_READY_TIMEOUT_S``)."""
     checks = {"board": runtime.current is not None, "database": await _database_answers(runtime)}
-    if isinstance(runtime.bus, KafkaBus):
-        checks["broker"] = await runtime.bus.ready(runtime.settings.ready_timeout_s)
+    if runtime.kafka is not None:
+        checks["broker"] = await runtime.kafka.ready(runtime.settings.ready_timeout_s)
     ready = all(checks.values())
     body = {"status": "ready" if ready else "not ready", "checks": checks}
     return JSONResponse(body, status_code=200 if ready else 503)

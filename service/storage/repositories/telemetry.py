@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Insert, delete, select
@@ -62,14 +62,17 @@ async def put_hours(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) ->
         await session.execute(statement, list(rows[start : start + CHUNK_ROWS]))
 
 
-async def hours_since(session: AsyncSession, since: dt.datetime) -> list[Any]:
+async def hours_since(session: AsyncSession, since: dt.datetime) -> AsyncIterator[Sequence[Any]]:
     """Every line's hourly loads from ``since`` on (the normal loads' history), as plain
-    rows ``(enterprise_id, line_id, hour, mean_kw, minutes, warned)``."""
+    rows ``(enterprise_id, line_id, hour, mean_kw, minutes, warned)``, a chunk at a time
+    (weeks of every line's hours: held all at once they would take tens of MB)."""
     columns = (_HOURS.c[name] for name in ("enterprise_id", "line_id", "hour"))
     statement = select(*columns, _HOURS.c.mean_kw, _HOURS.c.minutes, _HOURS.c.warned).where(
         _HOURS.c.hour >= since
     )
-    return list(await session.execute(statement))
+    result = await session.stream(statement)
+    async for chunk in result.partitions(CHUNK_ROWS):
+        yield chunk
 
 
 async def forget_before(session: AsyncSession, before: dt.datetime) -> int:
