@@ -18,7 +18,8 @@ STARTUP_LIMIT_S = 120  # a bound on waiting, not a performance assertion
 #: Never needed by an idle process on SQLite with the in-process bus.
 NOT_IMPORTED = ("aiokafka", "asyncpg", "alembic", "openpyxl", "aiohttp", "aiosmtplib")
 
-#: ``haze serve`` itself, with a thread that writes the modules loaded once /readyz answers.
+#: ``haze serve`` itself, with a thread that writes the modules loaded once /readyz answers
+#: and the console's first page, the OpenAPI document and /healthz were served.
 _SERVE_AND_REPORT = r"""
 import json, sys, threading, time, urllib.request
 
@@ -33,7 +34,8 @@ def watch():
         except OSError:
             pass
         time.sleep(0.2)
-    time.sleep(1.0)  # what the start-up's background tasks load too
+    for path in ("/", "/openapi.json", "/healthz"):  # what serving pages loads too
+        urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30).read()
     with open(report + ".part", "w") as out:
         json.dump(sorted(sys.modules), out)
     import os
